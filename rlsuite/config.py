@@ -1,0 +1,94 @@
+"""Typed run configs: one keyword-only dataclass per entry point, parsed by tyro.
+
+Per-env presets (rl-zoo style) live in one TOML file, `rlsuite/presets.toml`, as tables
+`[ALGO."ENV_ID"]`; command-line flags override a preset, and the resolved config is saved
+with every run (`Logger.log_hparams`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import tyro
+
+T = TypeVar("T")
+
+PRESETS_FILE = Path(__file__).with_name("presets.toml")
+
+
+def load_presets(algo: str, path: Path = PRESETS_FILE) -> dict[str, dict[str, Any]]:
+    """Presets of one algorithm: env id -> field overrides."""
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        return dict(tomllib.load(f).get(algo, {}))
+
+
+def apply_overrides(config: T, overrides: Mapping[str, Any]) -> T:
+    """`dataclasses.replace` that names unknown fields instead of a bare TypeError."""
+    assert dataclasses.is_dataclass(config) and not isinstance(config, type)
+    names = {f.name for f in dataclasses.fields(config)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"{type(config).__name__} has no field(s) {unknown}")
+    return dataclasses.replace(config, **overrides)  # type: ignore[type-var]
+
+
+def parse(
+    config_cls: type[T],
+    argv: Sequence[str] | None,
+    *,
+    algo: str | None = None,
+    prog: str | None = None,
+    env_field: str = "env",
+) -> T:
+    """Parse argv into `config_cls`, starting from the preset for `--env` when one exists."""
+    default = config_cls()
+    if algo is not None:
+        env_id = _peek_flag(argv or [], env_field) or getattr(default, env_field, None)
+        preset = load_presets(algo).get(str(env_id))
+        if preset:
+            default = apply_overrides(default, preset)
+    return tyro.cli(config_cls, default=default, args=list(argv or []), prog=prog)
+
+
+def _peek_flag(argv: Sequence[str], name: str) -> str | None:
+    flag = f"--{name.replace('_', '-')}"
+    for i, arg in enumerate(argv):
+        if arg == flag and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def load_config(config_cls: type[T], run_dir: str | Path) -> T:
+    """The config a run saved in its `config.json` (for `--resume`)."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"cannot resume: {path} does not exist")
+    data = json.loads(path.read_text())
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ValueError(f"{path}: fields {unknown} are not part of {config_cls.__name__}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return config_cls(**values)
+
+
+def new_run_dir(base: str | Path, name: str) -> Path:
+    """A fresh, timestamped run directory `base/name-YYYYmmdd-HHMMSS[-k]`."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(base) / f"{name}-{stamp}"
+    k = 1
+    while path.exists():
+        k += 1
+        path = Path(base) / f"{name}-{stamp}-{k}"
+    path.mkdir(parents=True)
+    return path
