@@ -22,8 +22,9 @@ T = TypeVar("T")
 PRESETS_FILE = Path(__file__).with_name("presets.toml")
 
 
-def load_presets(algo: str, path: Path = PRESETS_FILE) -> dict[str, dict[str, Any]]:
+def load_presets(algo: str, path: Path | None = None) -> dict[str, dict[str, Any]]:
     """Presets of one algorithm: env id -> field overrides."""
+    path = path or PRESETS_FILE
     if not path.exists():
         return {}
     with path.open("rb") as f:
@@ -37,7 +38,13 @@ def apply_overrides(config: T, overrides: Mapping[str, Any]) -> T:
     unknown = sorted(set(overrides) - names)
     if unknown:
         raise ValueError(f"{type(config).__name__} has no field(s) {unknown}")
-    return dataclasses.replace(config, **overrides)  # type: ignore[type-var]
+    values = {k: _as_field_value(v) for k, v in overrides.items()}
+    return dataclasses.replace(config, **values)  # type: ignore[type-var]
+
+
+def _as_field_value(value: Any) -> Any:
+    """TOML and JSON give lists; configs hold tuples so they stay immutable and hashable."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def parse(
@@ -78,8 +85,7 @@ def load_config(config_cls: type[T], run_dir: str | Path) -> T:
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ValueError(f"{path}: fields {unknown} are not part of {config_cls.__name__}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    return config_cls(**values)
+    return config_cls(**{k: _as_field_value(v) for k, v in data.items()})
 
 
 def new_run_dir(base: str | Path, name: str) -> Path:

@@ -1,0 +1,180 @@
+"""Checkpoints: atomic saves, refusal of foreign or corrupt files, exact resume."""
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rlsuite import checkpoint
+from rlsuite.checkpoint import CheckpointError
+from rlsuite.replay import PrioritizedReplayBuffer
+
+SPEC = {"x": ((2,), np.float32), "y": ((), np.float32)}
+
+
+class _Run:
+    """A tiny learner: a net, Adam, a prioritized buffer and the RNGs that drive it."""
+
+    def __init__(self, seed: int) -> None:
+        torch.manual_seed(seed)
+        self.net = torch.nn.Linear(2, 1)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-2)
+        self.rng = np.random.default_rng(seed)
+        self.buffer = PrioritizedReplayBuffer(SPEC, capacity=64)
+        self.updates = 0
+
+    def step(self) -> dict[str, np.ndarray]:
+        x = self.rng.normal(size=(4, 2)).astype(np.float32)
+        self.buffer.add({"x": x, "y": x.sum(1) + torch.randn(4).numpy()})
+        batch = self.buffer.sample(8, self.rng)
+        pred = self.net(torch.as_tensor(batch["x"])).squeeze(1)
+        loss = ((pred - torch.as_tensor(batch["y"])) ** 2 * torch.as_tensor(batch["weight"])).mean()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        self.buffer.update_priorities(batch["index"], (pred - torch.as_tensor(batch["y"])).detach())
+        self.updates += 1
+        return batch
+
+    def save(self, root: Path) -> Path:
+        return checkpoint.save(
+            root,
+            step=self.updates,
+            modules={"net": self.net},
+            optimizers={"opt": self.opt},
+            state={
+                "updates": self.updates,
+                "replay": self.buffer.state_dict(),
+                "rng": checkpoint.rng_state(self.rng),
+            },
+        )
+
+    def restore(self, path: Path) -> None:
+        ckpt = checkpoint.load(path, modules={"net": self.net}, optimizers={"opt": self.opt})
+        self.updates = ckpt.state["updates"]
+        self.buffer.load_state_dict(ckpt.state["replay"])
+        checkpoint.restore_rng(ckpt.state["rng"], self.rng)
+
+
+def test_resume_draws_the_same_next_batch_as_an_uninterrupted_run(tmp_path: Path) -> None:
+    straight = _Run(seed=3)
+    for _ in range(10):
+        straight.step()
+    expected = [straight.step() for _ in range(3)]
+
+    first = _Run(seed=3)
+    for _ in range(10):
+        first.step()
+    first.save(tmp_path)
+    del first  # the "crash"
+    resumed = _Run(seed=99)  # different seed: everything must come from the checkpoint
+    resumed.restore(tmp_path)
+    assert resumed.updates == 10
+    assert resumed.opt.state_dict()["state"][0]["step"] == 10
+    for want in expected:
+        got = resumed.step()
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
+    for p, q in zip(resumed.net.parameters(), straight.net.parameters(), strict=True):
+        torch.testing.assert_close(p, q)
+
+
+def test_interrupted_save_leaves_previous_checkpoint_loadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _Run(seed=0)
+    run.step()
+    good = run.save(tmp_path)
+    run.step()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("power cut mid-write")
+
+    monkeypatch.setattr(checkpoint, "_write_text_atomic", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run.save(tmp_path)
+    monkeypatch.undo()
+    assert checkpoint.latest(tmp_path) == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", good.name]  # no temp debris
+    restored = _Run(seed=1)
+    restored.restore(tmp_path)
+    assert restored.updates == 1
+
+
+def test_keeps_last_k_and_latest_points_at_newest(tmp_path: Path) -> None:
+    net = torch.nn.Linear(1, 1)
+    for step in (1, 2, 3, 4):
+        checkpoint.save(tmp_path, step=step, modules={"net": net}, keep=2)
+    assert sorted(p.name for p in tmp_path.glob("step_*")) == [
+        "step_000000000003",
+        "step_000000000004",
+    ]
+    assert checkpoint.load(tmp_path).step == 4
+    assert checkpoint.load(tmp_path.parent / tmp_path.name / "step_000000000003").step == 3
+
+
+def test_pickle_is_refused_and_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (marker.write_text, ("ran",))
+
+    bad = tmp_path / "model.pt"
+    bad.write_bytes(pickle.dumps(Exploit()))
+    with pytest.raises(CheckpointError, match="refuses to load pickles"):
+        checkpoint.load(bad)
+    torch.save({"w": torch.zeros(1)}, tmp_path / "torch.pt")
+    with pytest.raises(CheckpointError, match="pickle"):
+        checkpoint.load(tmp_path / "torch.pt")
+    assert not marker.exists()
+
+
+def test_truncated_and_foreign_checkpoints_are_refused(tmp_path: Path) -> None:
+    net = torch.nn.Linear(4, 4)
+    path = checkpoint.save(tmp_path / "a", step=1, modules={"net": net})
+    tensors = path / checkpoint.TENSORS
+    tensors.write_bytes(tensors.read_bytes()[:40])
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        checkpoint.load(path, modules={"net": net})
+
+    path = checkpoint.save(tmp_path / "b", step=1, modules={"net": net})
+    (path / checkpoint.MANIFEST).write_text('{"format": "rlsuite-checkp')
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        checkpoint.load(path)
+
+    (path / checkpoint.MANIFEST).write_text(json.dumps({"format": "other"}))
+    with pytest.raises(CheckpointError, match="not an rlsuite checkpoint"):
+        checkpoint.load(path)
+
+    with pytest.raises(CheckpointError, match="no rlsuite checkpoint"):
+        checkpoint.load(tmp_path / "empty")
+
+
+def test_wrong_module_names_and_unsupported_state_are_clear(tmp_path: Path) -> None:
+    net = torch.nn.Linear(2, 2)
+    checkpoint.save(tmp_path, step=0, modules={"q": net})
+    with pytest.raises(CheckpointError, match="has no module 'policy'"):
+        checkpoint.load(tmp_path, modules={"policy": net})
+    with pytest.raises(TypeError, match="state/config.*set"):
+        checkpoint.save(tmp_path, step=1, state={"config": {1, 2}})
+    assert checkpoint.load(tmp_path).step == 0
+
+
+def test_state_round_trips_numpy_torch_and_json(tmp_path: Path) -> None:
+    state = {
+        "counters": {"env_steps": 123, "episodes": 4},
+        "array": np.arange(6, dtype=np.uint8).reshape(2, 3),
+        "tensor": torch.tensor([1.5, -2.0]),
+        "nested": [np.float32(0.5), "text", None, True],
+    }
+    checkpoint.save(tmp_path, step=7, state=state)
+    got = checkpoint.load(tmp_path).state
+    assert got["counters"] == state["counters"]
+    np.testing.assert_array_equal(got["array"], state["array"])
+    assert got["array"].dtype == np.uint8
+    torch.testing.assert_close(got["tensor"], state["tensor"])
+    assert got["nested"] == [0.5, "text", None, True]
