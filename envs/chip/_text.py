@@ -1,0 +1,85 @@
+"""Helpers shared by the netlist readers: file/line errors, comment stripping, orientations.
+
+Bookshelf files go through the compiled tokenizer in `_scan`; the protobuf-text reader uses
+`read_text` and computes line numbers only on its error path.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+
+class NetlistParseError(ValueError):
+    """A netlist file is malformed; the message starts with `file:line:` where a line applies."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {message}")
+        self.path = str(path)
+        self.line = line
+
+
+_COMMENT = re.compile(r'("(?:[^"\\\n]|\\.)*")|#[^\n]*')
+
+
+def read_text(path: Path) -> str:
+    """File contents with `#` comments blanked (outside quotes); newlines are kept."""
+    try:
+        raw = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"netlist file not found: {path}") from None
+    return _COMMENT.sub(lambda m: m.group(1) or "", raw)
+
+
+def line_at(text: str, offset: int) -> int:
+    """1-based line number of a character offset."""
+    return text.count("\n", 0, offset) + 1
+
+
+# Orientation of a node as a linear map of pin offsets, (dx, dy) -> (a dx + b dy, c dx + d dy),
+# following LEF/DEF and Bookshelf: W/E rotate by +/-90 degrees, F mirrors about the y axis.
+_ORIENT = {
+    "N": (1, 0, 0, 1),
+    "S": (-1, 0, 0, -1),
+    "W": (0, -1, 1, 0),
+    "E": (0, 1, -1, 0),
+    "FN": (-1, 0, 0, 1),
+    "FS": (1, 0, 0, -1),
+    "FW": (0, 1, 1, 0),
+    "FE": (0, -1, -1, 0),
+}
+ORIENTATIONS = tuple(_ORIENT)
+
+
+def orient_matrix(orient: str, inverse: bool = False) -> np.ndarray:
+    """2x2 map of offsets for one orientation (its transpose, the inverse, with `inverse`)."""
+    try:
+        a, b, c, d = _ORIENT[orient.upper()]
+    except KeyError:
+        raise ValueError(f"unknown orientation {orient!r}; expected {ORIENTATIONS}") from None
+    mat = np.array([[a, b], [c, d]], dtype=np.float64)
+    return mat.T if inverse else mat
+
+
+def apply_orientations(
+    size: np.ndarray,
+    pin_node: np.ndarray,
+    pin_offset: np.ndarray,
+    orient: list[str],
+    inverse: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(size, pin_offset) turned into (or, with `inverse`, out of) each node's orientation."""
+    size = size.copy()
+    pin_offset = pin_offset.copy()
+    codes = np.array([o.upper() if o else "N" for o in orient])
+    for o in set(codes.tolist()) - {"N"}:
+        nodes = codes == o
+        mat = orient_matrix(o, inverse)
+        if mat[0, 0] == 0:  # quarter turn: the footprint swaps width and height
+            size[nodes] = size[nodes][:, ::-1]
+        pins = nodes[pin_node]
+        pin_offset[pins] = pin_offset[pins] @ mat.T
+    return size, pin_offset
