@@ -49,7 +49,7 @@ def hpwl(pins: np.ndarray, net_ptr: np.ndarray, weights: np.ndarray) -> float:
     return float(np.dot(weights, hpwl_per_net(pins, net_ptr)))
 
 
-def _edges(bounds: tuple[float, float, float, float], grid: tuple[int, int]):
+def grid_edges(bounds: tuple[float, float, float, float], grid: tuple[int, int]):
     cols, rows = grid
     if cols < 1 or rows < 1:
         raise ValueError(f"grid must be at least 1x1, got {grid}")
@@ -58,10 +58,13 @@ def _edges(bounds: tuple[float, float, float, float], grid: tuple[int, int]):
 
 
 @numba.njit(cache=True)
-def _coverage(rects: np.ndarray, weights: np.ndarray, xe: np.ndarray, ye: np.ndarray):
+def accumulate_coverage(
+    out: np.ndarray, rects: np.ndarray, weights: np.ndarray, xe: np.ndarray, ye: np.ndarray
+) -> None:
+    """out[r, c] += weights_i * area(rects_i & cell) / area(cell), over covered cells only."""
     cols, rows = xe.size - 1, ye.size - 1
-    out = np.zeros((rows, cols))
     cw, ch = xe[1] - xe[0], ye[1] - ye[0]
+    inv = 1.0 / (cw * ch)
     for i in range(rects.shape[0]):
         xl, yl, xh, yh = rects[i, 0], rects[i, 1], rects[i, 2], rects[i, 3]
         c0 = max(int(np.floor((xl - xe[0]) / cw)), 0)
@@ -75,8 +78,7 @@ def _coverage(rects: np.ndarray, weights: np.ndarray, xe: np.ndarray, ye: np.nda
             for c in range(c0, c1 + 1):
                 ox = min(xh, xe[c + 1]) - max(xl, xe[c])
                 if ox > 0.0:
-                    out[r, c] += weights[i] * ox * oy
-    return out / (cw * ch)
+                    out[r, c] += weights[i] * ox * oy * inv
 
 
 def coverage_map(
@@ -90,12 +92,14 @@ def coverage_map(
     Compiled loop over the cells each rectangle covers only: O(cells covered), no dense
     rectangle x cell matrix, so 200k nets cost milliseconds.
     """
-    xe, ye = _edges(bounds, grid)
+    xe, ye = grid_edges(bounds, grid)
     rects = np.ascontiguousarray(rects, dtype=np.float64).reshape(-1, 4)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     if len(weights) != len(rects):
         raise ValueError("coverage_map: one weight per rectangle")
-    return _coverage(rects, weights, xe, ye)
+    out = np.zeros((len(ye) - 1, len(xe) - 1))
+    accumulate_coverage(out, rects, weights, xe, ye)
+    return out
 
 
 def rudy_map(
@@ -106,7 +110,7 @@ def rudy_map(
     grid: tuple[int, int],
 ) -> np.ndarray:
     """float64[rows, cols] RUDY wire density of nets with bounding boxes [lo, hi]."""
-    xe, ye = _edges(bounds, grid)
+    xe, ye = grid_edges(bounds, grid)
     cell = np.array([xe[1] - xe[0], ye[1] - ye[0]])
     centre = 0.5 * (lo + hi)
     span = np.maximum(hi - lo, cell)
