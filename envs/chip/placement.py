@@ -182,10 +182,11 @@ class PlacementModel:
         if netlist.macro_ids.size == 0:
             raise ValueError(f"{where} has no movable macros: nothing to place")
         if grid is None:
-            grid = netlist.default_grid()
+            cols, rows = netlist.default_grid()
         elif isinstance(grid, int | np.integer):
-            grid = (int(grid), int(grid))
-        cols, rows = int(grid[0]), int(grid[1])
+            cols = rows = int(grid)
+        else:
+            cols, rows = int(grid[0]), int(grid[1])
         if cols < 1 or rows < 1:
             raise ValueError(f"grid must be at least 1x1, got {grid}")
         self.cols, self.rows = cols, rows
