@@ -44,7 +44,7 @@ def _fits(i, j, x, y, cx, cy, size, obstacles, eps):
                 and y + hh > obstacles[o, 1] + eps and y - hh < obstacles[o, 3] - eps):
             return False
     for k in range(cx.size):
-        if k == i or k == j:
+        if k == i or k == j:  # noqa: SIM109 (numba: no tuple membership in the hot loop)
             continue
         if (abs(x - cx[k]) < hw + 0.5 * size[k, 0] - eps
                 and abs(y - cy[k]) < hh + 0.5 * size[k, 1] - eps):
