@@ -1,0 +1,49 @@
+"""Showing ratings: a rich table for the terminal and a PNG with the bootstrap bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.table import Table
+
+from rlsuite.arena.elo import Rating
+
+
+def ratings_table(ratings: Sequence[Rating], title: str = "Elo ratings") -> Table:
+    """Best first, with the 95% interval, games and score share."""
+    table = Table(title=title)
+    for column, justify in (("#", "right"), ("player", "left"), ("Elo", "right"),
+                            ("95% interval", "right"), ("games", "right"), ("score", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for rank, r in enumerate(ratings, start=1):
+        share = f"{100.0 * r.score / r.games:.1f}%" if r.games else "-"
+        table.add_row(str(rank), r.player, f"{r.elo:+.0f}", f"[{r.lower:+.0f}, {r.upper:+.0f}]",
+                      str(r.games), share)
+    return table
+
+
+def plot_ratings(ratings: Sequence[Rating], path: str | Path, title: str = "Elo ratings") -> Path:
+    """Horizontal bars of ratings with their interval as error bars, written as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ordered = list(reversed(ratings))  # best at the top
+    names = [r.player for r in ordered]
+    elo = [r.elo for r in ordered]
+    errors = [[r.elo - r.lower for r in ordered], [r.upper - r.elo for r in ordered]]
+    fig, ax = plt.subplots(figsize=(7.0, 1.0 + 0.45 * len(ordered)))
+    ax.errorbar(elo, range(len(ordered)), xerr=errors, fmt="o", capsize=4, color="tab:blue")
+    ax.set_yticks(range(len(ordered)), names)
+    ax.axvline(0.0, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("Elo (95% bootstrap interval)")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
