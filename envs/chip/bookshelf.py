@@ -331,7 +331,7 @@ def write_pl(netlist: Netlist, path: Path | str, centers: np.ndarray | None = No
     path = Path(path)
     ll = netlist.full_centers(centers) - netlist.size / 2
     lines = [
-        f"{n}\t{x:.6f}\t{y:.6f}\t: {o}{f}"
+        f"{n}\t{x!r}\t{y!r}\t: {o}{f}"
         for n, x, y, o, f in zip(
             netlist.node_names, ll[:, 0].tolist(), ll[:, 1].tolist(), netlist.orient,
             _fixed_flag(netlist), strict=True,
@@ -362,7 +362,7 @@ def write_bookshelf(
     (directory / f"{name}.nodes").write_text(
         f"UCLA nodes 1.0\n\nNumNodes : {netlist.num_nodes}\nNumTerminals : {n_term}\n\n"
         + "\n".join(
-            f"{n}\t{w:.6f}\t{h:.6f}{t}"
+            f"{n}\t{w!r}\t{h!r}{t}"
             for n, w, h, t in zip(netlist.node_names, size[:, 0].tolist(), size[:, 1].tolist(),
                                   tags, strict=True)
         )
@@ -370,7 +370,7 @@ def write_bookshelf(
     )
     pin_names = np.array(netlist.node_names, dtype=object)[netlist.pin_node]
     pin_lines = [
-        f"\t{n}\tB : {x:.6f} {y:.6f}"
+        f"\t{n}\tB : {x!r} {y!r}"
         for n, x, y in zip(pin_names.tolist(), offset[:, 0].tolist(), offset[:, 1].tolist(),
                            strict=True)
     ]
