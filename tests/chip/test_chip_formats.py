@@ -8,10 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from rlsuite.envs.chip import (
     KIND_CELL,
-    KIND_MACRO,
     KIND_PORT,
     NetlistParseError,
     PlacementModel,
