@@ -2,7 +2,8 @@
 `PlacementWindow` for a live window (render_mode "human").
 
 What is drawn: the canvas and grid, an optional RUDY congestion heatmap of the placed pins,
-fixed blocks and blockages (grey), placed macros (blue rectangles), and for the macro to place
+fixed blocks and blockages (grey), ports (green dots), placed macros (blue rectangles), and for
+the macro to place
 next a ghost at its greedy cell with flylines from its pins to each of its nets' placed pins.
 """
 
@@ -63,6 +64,8 @@ def draw(surface, model: PlacementModel, state: PlacementState, show_congestion:
                          to_px(model.xe[-1], model.ye[r]))
     for ob in model.obstacles:
         pygame.draw.rect(surface, (110, 110, 110), rect_px(ob))
+    for x, y in nl.pos[nl.port_ids]:
+        pygame.draw.circle(surface, (120, 230, 140), to_px(x, y), 2)
     for rect in model.placed_rects(state):
         box = rect_px(rect)
         pygame.draw.rect(surface, (70, 130, 220), box)
