@@ -1,0 +1,14 @@
+"""DQN and its Rainbow-lite extensions for discrete-action envs: CartPole, Go, chip placement
+and Atari (Mnih et al., Nature 2015).
+
+- `DQNConfig`: every knob, with presets per env in `rlsuite/presets.toml` (`[dqn."ENV"]`).
+- `train(config) -> run_dir` and `main(argv)` (`rlsuite train dqn ...`, `--resume RUN`).
+- `load_agent(run_or_checkpoint)`: a trained agent with `act(obs, action_mask)` for the arena.
+"""
+
+from rlsuite.agents.dqn.config import DQNConfig
+from rlsuite.agents.dqn.loading import load_agent
+from rlsuite.agents.dqn.policy import DQNAgent
+from rlsuite.agents.dqn.train import Trainer, evaluate, main, train
+
+__all__ = ["DQNAgent", "DQNConfig", "Trainer", "evaluate", "load_agent", "main", "train"]

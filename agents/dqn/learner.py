@@ -1,0 +1,126 @@
+"""The learning step: (double) n-step Q targets with masks, Huber loss, clipping, targets."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from rlsuite.agents.dqn.network import QNetwork
+
+
+class QLearner:
+    """Owns the online and target networks and the optimizer; `update` is one gradient step.
+
+    Batches hold `obs`, `action`, `reward` (the n-step discounted sum), `discount` (gamma^m, or 0
+    after a terminal), `next_obs`, optionally `next_mask` (legal actions at `next_obs`) and
+    `weight` (importance weights from prioritized replay).
+    """
+
+    def __init__(
+        self,
+        network: QNetwork,
+        *,
+        learning_rate: float,
+        adam_eps: float,
+        double: bool,
+        max_grad_norm: float,
+        tau: float,
+        device: torch.device,
+    ) -> None:
+        self.online = network.to(device)
+        self.target = copy.deepcopy(self.online).requires_grad_(False)
+        self.optimizer = torch.optim.Adam(
+            self.online.parameters(), lr=learning_rate, eps=adam_eps, fused=True
+        )
+        self.double, self.max_grad_norm, self.tau = double, max_grad_norm, tau
+        self.device = device
+        self.updates = 0
+        self._params = list(self.online.parameters())
+        self._target_params = list(self.target.parameters())
+        self._stats: torch.Tensor | None = None
+        self._stat_count = 0
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(array, device=self.device)
+
+    def td_target(
+        self,
+        reward: torch.Tensor,
+        discount: torch.Tensor,
+        next_obs: torch.Tensor,
+        next_mask: torch.Tensor | None,
+        next_online_q: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """reward + discount * Q_target(next_obs, a*), a* legal; rows with discount 0 get no
+        bootstrap (which also keeps -inf from rows without legal actions out of the target)."""
+        next_q = self.target(next_obs)
+        if self.double:
+            assert next_online_q is not None
+            chooser = next_online_q
+        else:
+            chooser = next_q
+        if next_mask is not None:
+            chooser = chooser.masked_fill(~next_mask, -torch.inf)
+        best = chooser.argmax(dim=1, keepdim=True)
+        value = next_q.gather(1, best).squeeze(1)
+        value = torch.where(discount > 0, value, torch.zeros_like(value))
+        return reward + discount * value
+
+    def update(self, batch: Mapping[str, np.ndarray], need_td: bool) -> np.ndarray | None:
+        """One gradient step; returns |TD error| per row (for priorities) when `need_td`.
+
+        Loss and mean Q accumulate on the device and are read by `pop_stats`, so a GPU run does
+        not wait for the device after every step unless priorities need the TD errors.
+        """
+        obs, next_obs = self._tensor(batch["obs"]), self._tensor(batch["next_obs"])
+        action = self._tensor(batch["action"]).long()
+        reward = self._tensor(batch["reward"]).float()
+        discount = self._tensor(batch["discount"]).float()
+        next_mask = self._tensor(batch["next_mask"]) if "next_mask" in batch else None
+        n = obs.shape[0]
+        if self.double:  # one forward for both halves: fewer kernel launches on small nets
+            q_all = self.online(torch.cat([obs, next_obs]))
+            q_taken = q_all[:n].gather(1, action[:, None]).squeeze(1)
+            next_online_q = q_all[n:].detach()
+        else:
+            q_taken = self.online(obs).gather(1, action[:, None]).squeeze(1)
+            next_online_q = None
+        with torch.no_grad():
+            target = self.td_target(reward, discount, next_obs, next_mask, next_online_q)
+        losses = F.huber_loss(q_taken, target, reduction="none")
+        if "weight" in batch:
+            losses = losses * self._tensor(batch["weight"])
+        loss = losses.mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self._params, self.max_grad_norm, foreach=True)
+        self.optimizer.step()
+        self.updates += 1
+        with torch.no_grad():
+            stats = torch.stack([loss.detach(), q_taken.detach().mean()])
+            self._stats = stats if self._stats is None else self._stats + stats
+            self._stat_count += 1
+            if need_td:
+                return (q_taken - target).abs_().cpu().numpy()
+        return None
+
+    def pop_stats(self) -> dict[str, float]:
+        """Mean loss and Q over the updates since the last call (empty before any update)."""
+        if self._stats is None:
+            return {}
+        loss, q = (self._stats / self._stat_count).tolist()
+        self._stats, self._stat_count = None, 0
+        return {"losses/td": loss, "losses/q_mean": q}
+
+    @torch.no_grad()
+    def sync_target(self) -> None:
+        """Hard copy (tau = 1) or Polyak step target <- target + tau (online - target)."""
+        if self.tau >= 1.0:
+            for target, online in zip(self._target_params, self._params, strict=True):
+                target.copy_(online)
+        else:
+            torch._foreach_lerp_(self._target_params, self._params, self.tau)
