@@ -1,0 +1,32 @@
+"""Policy-gradient agents: REINFORCE with a baseline, A2C and PPO as configurations of one
+actor-critic core.
+
+    from rlsuite.agents.pg import PPOConfig, train, load_agent
+    run_dir = train(PPOConfig(env="CartPole-v1", total_steps=50_000))
+    agent = load_agent(run_dir)
+    actions = agent.act(observations)
+
+Modules: `distributions` (masked categorical, diagonal Gaussian), `networks` (torsos and the
+actor-critic), `losses` (GAE and the loss terms), `rollout` (vector env -> ReplayBuffer),
+`vecenv` (env construction and snapshots), `trainer` (the loop), `agent` (loading for play),
+`cli` (the `rlsuite train` entry points).
+"""
+
+from rlsuite.agents.pg.agent import PGAgent, load_agent
+from rlsuite.agents.pg.cli import main_a2c, main_ppo, main_reinforce
+from rlsuite.agents.pg.config import A2CConfig, PGConfig, PPOConfig, ReinforceConfig
+from rlsuite.agents.pg.trainer import UpdateReport, train
+
+__all__ = [
+    "A2CConfig",
+    "PGAgent",
+    "PGConfig",
+    "PPOConfig",
+    "ReinforceConfig",
+    "UpdateReport",
+    "load_agent",
+    "main_a2c",
+    "main_ppo",
+    "main_reinforce",
+    "train",
+]

@@ -1,0 +1,234 @@
+"""Torsos and the actor-critic module: MLP, Nature CNN (Atari), a small conv net for boards.
+
+A torso maps observations to a feature vector; `ActorCritic` puts a policy head and a value
+head on top, either on one shared torso or on two separate ones (`shared_torso`). Everything
+needed to rebuild the module is in `NetSpec`, a JSON-friendly record saved with checkpoints, so
+a trained agent loads without its training env.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from rlsuite.agents.pg.distributions import DiagGaussian, MaskedCategorical
+from torch import nn
+
+TorsoKind = Literal["auto", "mlp", "nature_cnn", "board_cnn"]
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """Shapes and choices that define an `ActorCritic`; round-trips through JSON."""
+
+    obs_shape: tuple[int, ...]
+    obs_dtype: str
+    action_kind: Literal["discrete", "box"]
+    action_dim: int
+    """Number of actions (discrete) or action dimensions (box)."""
+    torso: TorsoKind = "auto"
+    hidden: tuple[int, ...] = (64, 64)
+    activation: Literal["tanh", "relu"] = "tanh"
+    shared_torso: bool = False
+    init_log_std: float = 0.0
+    action_low: tuple[float, ...] = ()
+    action_high: tuple[float, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NetSpec:
+        tuples = ("obs_shape", "hidden", "action_low", "action_high")
+        values: dict[str, Any] = {k: tuple(v) if k in tuples else v for k, v in data.items()}
+        return cls(**values)
+
+    def resolved_torso(self) -> TorsoKind:
+        """`auto`: vectors get an MLP, uint8 frames of 36+ pixels the Nature CNN, other planes
+        (Go boards, placement grids) the board conv net."""
+        if self.torso != "auto":
+            return self.torso
+        if len(self.obs_shape) == 1:
+            return "mlp"
+        if len(self.obs_shape) == 3:
+            big_frames = self.obs_dtype == "uint8" and min(self.obs_shape[1:]) >= 36
+            return "nature_cnn" if big_frames else "board_cnn"
+        raise ValueError(
+            f"no torso for observations of shape {self.obs_shape}: give a 1-d vector or "
+            "(channels, height, width) planes"
+        )
+
+
+def _act(name: str) -> type[nn.Module]:
+    return {"tanh": nn.Tanh, "relu": nn.ReLU}[name]
+
+
+def _init(layer: nn.Module, gain: float) -> nn.Module:
+    """Orthogonal weights, zero bias: the PPO implementation detail of Engstrom et al. 2020."""
+    if isinstance(layer, nn.Linear | nn.Conv2d):
+        nn.init.orthogonal_(layer.weight, gain)
+        if layer.bias is not None:
+            nn.init.zeros_(layer.bias)
+    return layer
+
+
+def mlp_torso(in_dim: int, hidden: tuple[int, ...], activation: str) -> tuple[nn.Module, int]:
+    layers: list[nn.Module] = []
+    for width in hidden:
+        layers += [_init(nn.Linear(in_dim, width), math.sqrt(2)), _act(activation)()]
+        in_dim = width
+    return nn.Sequential(*layers), in_dim
+
+
+def nature_cnn_torso(obs_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
+    """Mnih et al. 2015 (Nature): 32x8x8/4, 64x4x4/2, 64x3x3/1 convs, 512 units; uint8 in."""
+    c, h, w = obs_shape
+    convs = nn.Sequential(
+        _init(nn.Conv2d(c, 32, 8, stride=4), math.sqrt(2)),
+        nn.ReLU(),
+        _init(nn.Conv2d(32, 64, 4, stride=2), math.sqrt(2)),
+        nn.ReLU(),
+        _init(nn.Conv2d(64, 64, 3, stride=1), math.sqrt(2)),
+        nn.ReLU(),
+        nn.Flatten(),
+    )
+    with torch.no_grad():
+        flat = convs(torch.zeros(1, c, h, w)).shape[1]
+    return nn.Sequential(_Scale(1.0 / 255.0), convs, _init(nn.Linear(flat, 512), math.sqrt(2)),
+                         nn.ReLU()), 512
+
+
+def board_cnn_torso(obs_shape: tuple[int, ...], hidden: tuple[int, ...]) -> tuple[nn.Module, int]:
+    """Three 3x3 same-padding convs keep the board geometry, then one dense layer."""
+    c, h, w = obs_shape
+    width = hidden[-1] if hidden else 64
+    layers: list[nn.Module] = []
+    for out in (32, 64, 64):
+        layers += [_init(nn.Conv2d(c, out, 3, padding=1), math.sqrt(2)), nn.ReLU()]
+        c = out
+    layers += [nn.Flatten(), _init(nn.Linear(c * h * w, width), math.sqrt(2)), nn.ReLU()]
+    return nn.Sequential(*layers), width
+
+
+class _Scale(nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.float() * self.factor
+
+
+def build_torso(spec: NetSpec) -> tuple[nn.Module, int]:
+    kind = spec.resolved_torso()
+    if kind == "mlp":
+        in_dim = int(np.prod(spec.obs_shape))
+        body, out = mlp_torso(in_dim, spec.hidden, spec.activation)
+        return nn.Sequential(nn.Flatten(), body) if len(spec.obs_shape) > 1 else body, out
+    if len(spec.obs_shape) != 3:
+        raise ValueError(f"torso {kind!r} needs (channels, height, width) observations, "
+                         f"got shape {spec.obs_shape}")
+    if kind == "nature_cnn":
+        return nature_cnn_torso(spec.obs_shape)
+    return board_cnn_torso(spec.obs_shape, spec.hidden)
+
+
+class TwinMLP(nn.Module):
+    """Separate actor and critic MLPs evaluated as one: the first layer is one Linear whose
+    output halves feed the two nets, deeper layers are batched matmuls over a (2, ...) stack.
+    Same function as two MLPs, half the kernel launches: on small nets and small batches
+    per-op overhead dominates the cost of a forward/backward pass."""
+
+    def __init__(self, in_dim: int, hidden: tuple[int, ...], activation: str) -> None:
+        super().__init__()
+        if not hidden:
+            raise ValueError("an MLP torso needs at least one hidden layer")
+        self.act = _act(activation)()
+        self.first = nn.Linear(in_dim, 2 * hidden[0])
+        with torch.no_grad():  # each half initialised like a layer of its own
+            for half in self.first.weight.chunk(2):
+                nn.init.orthogonal_(half, math.sqrt(2))
+            self.first.bias.zero_()
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for w_in, w_out in zip(hidden[:-1], hidden[1:], strict=True):
+            weight = torch.empty(2, w_in, w_out)
+            for block in weight:
+                nn.init.orthogonal_(block, math.sqrt(2))
+            self.weights.append(nn.Parameter(weight))
+            self.biases.append(nn.Parameter(torch.zeros(2, 1, w_out)))
+        self.out_dim = hidden[-1]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.act(self.first(x.flatten(1)))
+        z = z.view(z.shape[0], 2, -1).transpose(0, 1)  # (2, batch, width)
+        for weight, bias in zip(self.weights, self.biases, strict=True):
+            z = self.act(torch.baddbmm(bias, z, weight))
+        return z[0], z[1]
+
+
+class SharedTorso(nn.Module):
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.body(x)
+        return features, features
+
+
+class SeparateTorsos(nn.Module):
+    def __init__(self, actor: nn.Module, critic: nn.Module) -> None:
+        super().__init__()
+        self.actor, self.critic = actor, critic
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.actor(x), self.critic(x)
+
+
+def build_torso_pair(spec: NetSpec) -> tuple[nn.Module, int]:
+    """A module mapping observations to (actor features, critic features)."""
+    if spec.shared_torso:
+        body, feat = build_torso(spec)
+        return SharedTorso(body), feat
+    if spec.resolved_torso() == "mlp":
+        twin = TwinMLP(int(np.prod(spec.obs_shape)), spec.hidden, spec.activation)
+        return twin, twin.out_dim
+    (actor, feat), (critic, _) = build_torso(spec), build_torso(spec)
+    return SeparateTorsos(actor, critic), feat
+
+
+class ActorCritic(nn.Module):
+    """Policy and value heads over one shared torso or two separate ones."""
+
+    def __init__(self, spec: NetSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.torso, feat = build_torso_pair(spec)
+        # Small policy-head gain: near-uniform initial policy (Andrychowicz et al. 2021).
+        self.policy_head = _init(nn.Linear(feat, spec.action_dim), 0.01)
+        self.value_head = _init(nn.Linear(feat, 1), 1.0)
+        self.is_box = spec.action_kind == "box"
+        self.takes_uint8 = spec.resolved_torso() == "nature_cnn"  # it scales frames itself
+        if self.is_box:
+            self.log_std = nn.Parameter(torch.full((spec.action_dim,), spec.init_log_std))
+
+    def _float(self, obs: torch.Tensor) -> torch.Tensor:
+        return obs if self.takes_uint8 else obs.float()
+
+    def forward(
+        self, obs: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[MaskedCategorical | DiagGaussian, torch.Tensor]:
+        """The action distribution and the value estimate (batch,) for a batch of observations."""
+        actor_features, critic_features = self.torso(self._float(obs))
+        out = self.policy_head(actor_features)
+        value = self.value_head(critic_features)[:, 0]
+        if self.is_box:
+            return DiagGaussian(out, self.log_std), value
+        return MaskedCategorical(out, mask), value
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.value_head(self.torso(self._float(obs))[1])[:, 0]
