@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+from rlsuite.envs.chip._text import NetlistParseError
 
 _COLON, _HASH, _NL = 58, 35, 10
 
@@ -161,8 +162,6 @@ class Tokens:
         return bytes(self.buf[self.start[tok] : self.end[tok]]).decode("utf-8", "replace")
 
     def floats(self, tok: np.ndarray, what: str) -> np.ndarray:
-        from rlsuite.envs.chip._text import NetlistParseError
-
         tok = np.asarray(tok, dtype=np.int64)
         values, ok = _floats(self.buf, self.start[tok], self.end[tok])
         if not ok.all():

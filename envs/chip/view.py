@@ -3,8 +3,8 @@
 
 What is drawn: the canvas and grid, an optional RUDY congestion heatmap of the placed pins,
 fixed blocks and blockages (grey), ports (green dots), placed macros (blue rectangles), and for
-the macro to place
-next a ghost at its greedy cell with flylines from its pins to each of its nets' placed pins.
+the macro to place next a ghost at its greedy cell with flylines from its pins to each of its
+nets' placed pins.
 """
 
 from __future__ import annotations

@@ -161,6 +161,22 @@ def test_pl_and_plc_writers_round_trip_a_new_placement(apte_copy, ct_copy):
     assert re_read.grid == ct.grid and re_read.canvas == ct.canvas
 
 
+def test_orientation_turns_footprint_and_pin_offsets(apte_copy, tmp_path):
+    plain = load_netlist(apte_copy)
+    _edit(apte_copy.with_suffix(".pl"), "cc_12\t21.65\t73.54\t: N", "cc_12\t21.65\t73.54\t: E")
+    turned = load_netlist(apte_copy)
+    i = turned.node_index("cc_12")
+    assert turned.orient[i] == "E"
+    np.testing.assert_allclose(turned.size[i], plain.size[i][::-1])
+    on_i = turned.pin_node == i
+    dx, dy = plain.pin_offset[on_i].T
+    np.testing.assert_allclose(turned.pin_offset[on_i], np.stack([dy, -dx], 1))  # E: 90 deg cw
+    back = load_netlist(write_bookshelf(turned, tmp_path / "rt"))
+    np.testing.assert_allclose(back.size, turned.size)
+    np.testing.assert_allclose(back.pin_offset, turned.pin_offset, atol=1e-12)
+    assert back.hpwl() == pytest.approx(turned.hpwl(), rel=1e-12)
+
+
 # ------------------------------------------------------------------ malformed input
 def _edit(path: Path, old: str, new: str) -> int:
     """Replace the first `old` in a file; return the 1-based line where it was."""
