@@ -10,6 +10,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from rlsuite.envs.chip import ChipGame, Netlist, synthetic_netlist
 from rlsuite.envs.chip.env import ChipPlacementEnv
+from rlsuite.envs.chip.metrics import overlap_area
 
 import rlsuite
 from rlsuite.game import Game
@@ -69,6 +70,19 @@ def test_dense_rewards_sum_to_normalised_wirelength():
     assert sum(rewards) == pytest.approx(-(nl.hpwl(centers) - hpwl0) / nl.wirelength_norm)
     assert info["metrics"]["hpwl"] == pytest.approx(nl.hpwl(centers))
     assert info["metrics"]["overlap"] < 1e-9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_legal_play_never_overlaps(seed):
+    env = make(netlist=synthetic_netlist(16, 20, 30, seed=seed, utilization=0.5), grid=12)
+    rng = np.random.default_rng(seed)
+    _, info = play(env, lambda info: int(rng.choice(np.flatnonzero(info["action_mask"]))))
+    centers = env.macro_centers()
+    placed = ~np.isnan(centers[:, 0])
+    rects = env.model.netlist.node_rects(np.where(placed[:, None], centers, -1e6))
+    hard = env.model.netlist.macro_ids[placed]
+    assert overlap_area(rects[hard]) < 1e-9
+    assert "metrics" in info or info["infeasible"]
 
 
 def test_sparse_reward_is_minus_proxy_cost_at_the_end():
