@@ -1,0 +1,180 @@
+"""`GoEnv`: Go as a single-agent Gymnasium env against a pluggable opponent (`rlsuite/Go-v0`).
+
+The agent plays one colour; after each of its moves the opponent (`"random"`, `"greedy"` or
+any `rlsuite.player.Player`) answers inside the same `step`. Observations are the AlphaGo
+Zero planes of `GoGame.encode` from the agent's side, a plain uint8 `Box` so SB3 works
+unchanged; the legal moves travel as `info["action_mask"]` and `action_masks()` (for
+sb3-contrib's MaskablePPO). Once the game is over the mask offers only pass, so maskable
+samplers never meet an all-False row. The reward is +1 / -1 / 0 at the end, 0 before.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from rlsuite.envs.go.coords import check_action
+from rlsuite.envs.go.rules import GoGame, Rules, Superko
+from rlsuite.envs.go.state import GoState
+
+from rlsuite.player import GreedyPlayer, Player, RandomPlayer
+
+Colour = Literal["black", "white", "random"]
+_OPPONENTS: dict[str, type[RandomPlayer] | type[GreedyPlayer]] = {
+    "random": RandomPlayer,
+    "greedy": GreedyPlayer,
+}
+
+
+class GoEnv(gym.Env[np.ndarray, np.int64]):
+    """Go against an opponent; see the module docstring.
+
+    Args:
+        board_size, komi, rules, superko, allow_suicide, max_moves, history: as `GoGame`.
+        opponent: "random", "greedy", or a `Player` (kept as given across resets).
+        agent_color: "black", "white" or "random" (drawn at each reset).
+        illegal_action: "raise" (ValueError naming the move and why) or "lose" (the game
+            ends there with reward -1 and `info["illegal_move"]` saying why).
+        render_mode: None, "human" (a pygame window) or "rgb_array".
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 4}
+
+    def __init__(
+        self,
+        board_size: int = 9,
+        komi: float = 7.5,
+        rules: Rules = "tromp-taylor",
+        superko: Superko = "positional",
+        opponent: str | Player = "random",
+        agent_color: Colour = "black",
+        illegal_action: Literal["raise", "lose"] = "raise",
+        history: int = 8,
+        max_moves: int | None = None,
+        render_mode: str | None = None,
+        allow_suicide: bool = False,
+    ) -> None:
+        self.game = GoGame(
+            board_size,
+            komi,
+            rules=rules,
+            superko=superko,
+            allow_suicide=allow_suicide,
+            max_moves=max_moves,
+            history=history,
+        )
+        if isinstance(opponent, str) and opponent not in _OPPONENTS:
+            raise ValueError(f"opponent must be 'random', 'greedy' or a Player, got {opponent!r}")
+        if not isinstance(opponent, str) and not isinstance(opponent, Player):
+            raise ValueError(f"opponent {opponent!r} does not implement reset/act/close")
+        if agent_color not in ("black", "white", "random"):
+            raise ValueError(
+                f"agent_color must be 'black', 'white' or 'random', got {agent_color!r}"
+            )
+        if illegal_action not in ("raise", "lose"):
+            raise ValueError(f"illegal_action must be 'raise' or 'lose', got {illegal_action!r}")
+        if render_mode not in (None, "human", "rgb_array"):
+            raise ValueError(
+                f"render_mode must be None, 'human' or 'rgb_array', got {render_mode!r}"
+            )
+        self.opponent_spec = opponent
+        self.agent_color = agent_color
+        self.illegal_action = illegal_action
+        self.render_mode = render_mode
+        self.observation_space = spaces.Box(0, 1, self.game.observation_shape, np.uint8)
+        self.action_space = spaces.Discrete(self.game.num_actions)
+        self.opponent: Player = opponent if not isinstance(opponent, str) else RandomPlayer(0)
+        self.agent = 0
+        self.state: GoState = self.game.initial_state()
+        self._lost_by_illegal_move = False
+        self._mask = self.game.legal_mask(self.state)
+        self._view: Any = None
+
+    # ----- Gymnasium API ------------------------------------------------------------------
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if isinstance(self.opponent_spec, str):  # a fresh opponent, seeded from the env's RNG
+            self.opponent.close()
+            opponent_seed = int(self.np_random.integers(2**63))
+            self.opponent = _OPPONENTS[self.opponent_spec](opponent_seed)
+        if self.agent_color == "random":
+            self.agent = int(self.np_random.integers(2))
+        else:
+            self.agent = 0 if self.agent_color == "black" else 1
+        self.opponent.reset(self.game)
+        self.state = self.game.initial_state()
+        self._lost_by_illegal_move = False
+        if self.agent == 1:
+            self._opponent_moves()
+        return self._observe(), self._info()
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        a = check_action(action, self.game.board_size)
+        if self._lost_by_illegal_move or self.game.is_terminal(self.state):
+            raise RuntimeError("the game is over: call reset() before step()")
+        try:
+            self.state = self.game.next_state(self.state, a)
+        except ValueError as err:
+            if self.illegal_action == "raise":
+                raise
+            self._lost_by_illegal_move = True
+            obs = self._observe()
+            return obs, -1.0, True, False, {"illegal_move": str(err), **self._info()}
+        if not self.game.is_terminal(self.state):
+            self._opponent_moves()
+        obs = self._observe()
+        terminated = self.game.is_terminal(self.state)
+        reward = float(self.game.returns(self.state)[self.agent]) if terminated else 0.0
+        return obs, reward, terminated, False, self._info()
+
+    def action_masks(self) -> np.ndarray:
+        """bool[num_actions] legal actions for the agent (sb3-contrib's MaskablePPO hook)."""
+        return self._mask.copy()
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode=...")
+            return None
+        if self._view is None:
+            from rlsuite.envs.go.view import GoBoardView
+
+            self._view = GoBoardView(self.game.board_size, render_mode=self.render_mode)
+        return self._view.render(self.game, self.state)
+
+    def close(self) -> None:
+        if self._view is not None:
+            self._view.close()
+            self._view = None
+        self.opponent.close()
+
+    # ----- internals ----------------------------------------------------------------------
+
+    def _opponent_moves(self) -> None:
+        move = self.opponent.act(self.state)
+        error = self.game.move_error(self.state, move)
+        if error is not None:
+            raise RuntimeError(f"opponent {getattr(self.opponent, 'name', self.opponent)}: {error}")
+        self.state = self.game.next_state(self.state, move)
+
+    def _observe(self) -> np.ndarray:
+        if self._lost_by_illegal_move or self.game.is_terminal(self.state):
+            self._mask = self._finished_mask()
+        else:
+            self._mask = self.game.legal_mask(self.state)
+        return self.game.encode(self.state, perspective=self.agent)
+
+    def _finished_mask(self) -> np.ndarray:
+        mask = np.zeros(self.game.num_actions, np.bool_)
+        mask[self.game.pass_action] = True
+        return mask
+
+    def _info(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"action_mask": self._mask.copy()}
+        if self.game.is_terminal(self.state):
+            info["score"] = self.game.score(self.state)
+        return info
