@@ -176,6 +176,7 @@ class GtpClient:
         self.name = name or Path(self.argv[0]).name
         self.timeout = timeout
         self._next_id = 1
+        self._broken = False  # after a failure, close() kills instead of asking politely
         self._stderr: deque[str] = deque(maxlen=200)
         self._lines: queue.Queue[str | None] = queue.Queue()
         try:
@@ -185,8 +186,12 @@ class GtpClient:
             )
         except OSError as e:
             raise EngineFailure(f"cannot start {self.name} ({' '.join(self.argv)}): {e}") from e
-        threading.Thread(target=self._pump_stdout, daemon=True).start()
-        threading.Thread(target=self._pump_stderr, daemon=True).start()
+        self._pumps = [
+            threading.Thread(target=self._pump_stdout, daemon=True),
+            threading.Thread(target=self._pump_stderr, daemon=True),
+        ]
+        for pump in self._pumps:
+            pump.start()
 
     def _pump_stdout(self) -> None:
         assert self.process.stdout is not None
@@ -204,10 +209,11 @@ class GtpClient:
         """The last lines the engine wrote to stderr."""
         return "\n".join(self._stderr)
 
-    def _failure(self, message: str) -> EngineFailure:
-        # give a dying process a moment so its exit code and stderr are complete
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=1.0)
+    def _failure(self, message: str, *, dying: bool = True) -> EngineFailure:
+        self._broken = True
+        if dying:  # give a dying process a moment so its exit code and stderr are complete
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=1.0)
         code = self.process.poll()
         status = "still running" if code is None else f"exit code {code}"
         return EngineFailure(f"{self.name}: {message} ({status})", self.stderr)
@@ -216,7 +222,7 @@ class GtpClient:
         try:
             line = self._lines.get(timeout=self.timeout)
         except queue.Empty:
-            raise self._failure(f"no reply within {self.timeout:g} s") from None
+            raise self._failure(f"no reply within {self.timeout:g} s", dying=False) from None
         if line is None:
             raise self._failure("engine closed its output")
         return line
@@ -248,18 +254,24 @@ class GtpClient:
         return reply
 
     def close(self) -> None:
-        """Ask the engine to quit, then make sure the process is gone."""
+        """Ask the engine to quit (unless it already failed), then make sure it is gone."""
         if self.process.poll() is None:
-            with contextlib.suppress(EngineFailure, GtpCommandError):
-                self.send("quit")
+            if self._broken:
+                self.process.kill()
+            else:
+                with contextlib.suppress(EngineFailure, GtpCommandError):
+                    self.send("quit")
             try:
                 self.process.wait(timeout=2.0)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        for pump in self._pumps:  # the process is gone: its pipes are at end of file
+            pump.join(timeout=1.0)
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):
+                    stream.close()
 
     def __enter__(self) -> GtpClient:
         return self

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from rlsuite.arena.league import MatchRecord
-from rlsuite.arena.players import Resign, make_player, parse_spec
+from rlsuite.arena.players import GtpPlayer, Resign, make_player, parse_spec
 from rlsuite.game import Game, State
 from rlsuite.gtp import EngineFailure
 from rlsuite.player import Player
@@ -245,3 +245,37 @@ def run_games(
         futures = [pool.submit(_play_record, task, config) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
+
+
+@dataclass
+class TwoGtpResult:
+    """A game between two GTP engines, refereed here, with each engine's own final count."""
+
+    outcome: Outcome
+    black_says: str | None
+    white_says: str | None
+
+    @property
+    def agreed(self) -> bool:
+        """Both engines report the same final score as our referee's Tromp-Taylor count."""
+        from rlsuite.gtp import format_score
+
+        if self.outcome.score is None:
+            return False
+        ours = format_score(self.outcome.score)
+        return self.black_says == self.white_says == ours
+
+
+def twogtp(game: Game, black: GtpPlayer, white: GtpPlayer) -> TwoGtpResult:
+    """GTP-to-GTP match driver (like GoGui's twogtp): each engine sees the other's moves as
+    `play` commands and answers `genmove`; this process referees every move with `game`'s
+    rules and asks both engines for `final_score` once the game has been played out."""
+    outcome = play_game(game, black, white)
+    says: list[str | None] = []
+    for engine in (black, white):
+        try:
+            engine.sync(outcome.final_state)  # the last move reached only its mover
+            says.append(engine.final_score())
+        except EngineFailure:
+            says.append(None)
+    return TwoGtpResult(outcome, says[0], says[1])

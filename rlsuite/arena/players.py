@@ -274,7 +274,7 @@ class GtpPlayer:
         except GtpCommandError as e:
             raise EngineFailure(f"{self.name}: {e}", self.client.stderr) from e
 
-    def _sync(self, state: GoState) -> None:
+    def sync(self, state: GoState) -> None:
         """Make the engine's board equal `state` (see the class docstring)."""
         game, known = self.game, self._known
         assert game is not None
@@ -304,7 +304,7 @@ class GtpPlayer:
         game = self.game
         if game is None:
             raise RuntimeError(f"{self.name}: call reset(game) before act(state)")
-        self._sync(state)
+        self.sync(state)
         color = "b" if game.to_play(state) == 0 else "w"
         reply = self._command(f"genmove {color}")
         if reply.lower() == "resign":

@@ -1,0 +1,38 @@
+"""Our GTP engine (a subprocess speaking GTP) plays GnuGo through the GTP-to-GTP driver."""
+
+import sys
+
+import pytest
+from rlsuite.envs.go import GoGame
+
+from rlsuite.arena.match import twogtp
+from rlsuite.arena.players import GtpPlayer
+from rlsuite.gtp import gnugo_argv
+
+
+@pytest.mark.parametrize("ours_is_black", [True, False])
+def test_our_engine_plays_gnugo_to_an_agreed_score(gnugo, ours_is_black):
+    game = GoGame(5, 0.5)
+    ours = GtpPlayer(
+        lambda g: [sys.executable, "-m", "rlsuite.gtp", "--player", "greedy", "--board-size", "5",
+                   "--komi", "0.5", "--seed", "3"],
+        name="rlsuite",
+    )
+    theirs = GtpPlayer(lambda g: gnugo_argv(1, board_size=5, komi=0.5), name="gnugo")
+    black, white = (ours, theirs) if ours_is_black else (theirs, ours)
+    try:
+        result = twogtp(game, black, white)
+    finally:
+        ours.close()
+        theirs.close()
+    outcome = result.outcome
+    # Played out to two passes: the referee accepted every move of both engines as legal.
+    assert outcome.error is None and outcome.reason == "score"
+    assert outcome.actions[-2:] == [game.pass_action, game.pass_action]
+    replayed = game.initial_state()
+    for action in outcome.actions:
+        replayed = game.next_state(replayed, action)
+    assert game.score(replayed) == outcome.score
+    # Both engines count the final position exactly as our Tromp-Taylor referee does.
+    assert result.black_says == result.white_says == outcome.result
+    assert result.agreed
