@@ -9,7 +9,7 @@ rewards and real game-overs and adds, in numpy:
 
 - reward clipping to sign(r), in training only, keeping the raw score for `info["episode"]`;
 - life loss as a terminal in training (dqn protocol): the game then goes on, and the step after
-  the life loss plays NOOP whatever action was sent and returns a fresh frame stack;
+  the life loss plays NOOP whatever action was sent and starts a fresh, zero-padded frame stack;
 - the episode statistics of whole games (raw, unclipped score) and action validation.
 
 Autoreset follows Gymnasium's NEXT_STEP mode (`metadata["autoreset_mode"]`): after an env reports
@@ -174,6 +174,7 @@ class AtariVecEnv(VectorEnv):
         self._lives = np.zeros(n, dtype=np.int32)
         self._after_done = np.zeros(n, dtype=bool)  # this step is the one after a done
         self._after_life_loss = np.zeros(n, dtype=bool)  # ... a life-loss done: play NOOP
+        self._frames_in_life = np.full(n, STACK, dtype=np.int64)  # frames since a life began
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -211,7 +212,7 @@ class AtariVecEnv(VectorEnv):
         lives = ale_info["lives"]
         life_lost = playing & (lives > 0) & (lives < self._lives)
         self._lives[:] = lives
-        obs[self._after_life_loss, :-1] = 0  # a life is an episode: fresh stack
+        self._pad_new_lives(obs)
 
         terminated = game_over | (self.life_loss_terminal & life_lost)
         reward = (np.sign(raw) if self.clip_rewards else raw).astype(np.float32)
@@ -229,6 +230,16 @@ class AtariVecEnv(VectorEnv):
         self._after_done = terminated | truncated
         self._after_life_loss = terminated & ~finished
         return obs, reward, terminated, truncated, info
+
+    def _pad_new_lives(self, obs: np.ndarray) -> None:
+        """A life is an episode: zero the frames from before the life began, as the native env
+        does at a reset (its own stack keeps them, so this lasts STACK - 1 steps)."""
+        self._frames_in_life = np.where(
+            self._after_life_loss, 1, np.minimum(self._frames_in_life + 1, STACK)
+        )
+        if (self._frames_in_life < STACK).any():
+            stale = np.arange(STACK) < (STACK - self._frames_in_life)[:, None]
+            obs[stale] = 0
 
     def _check_actions(self, actions: Any) -> np.ndarray:
         a = np.asarray(actions)
