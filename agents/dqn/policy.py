@@ -51,6 +51,8 @@ class EpsilonGreedy:
         self, obs: np.ndarray, mask: np.ndarray | None, epsilon: float, rng: np.random.Generator
     ) -> np.ndarray:
         n = obs.shape[0]
+        if mask is not None and not mask.any(axis=1).all():
+            raise ValueError("a row of the action mask has no legal action")
         explore = np.asarray(rng.random(n) < epsilon)
         if explore.all():
             return random_actions(rng, n, self.num_actions, mask)

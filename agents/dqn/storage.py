@@ -96,10 +96,11 @@ class TransitionStore:
     def state_dict(self, include_buffer: bool) -> dict[str, Any]:
         """Pending n-step windows always; the buffer itself when `include_buffer`."""
         self.flush()
-        # copies: consecutive steps share arrays (one step's next_obs is the next one's obs),
-        # and safetensors refuses tensors that share memory
+        # arrays are copied: consecutive steps share them (one step's next_obs is the next
+        # one's obs) and safetensors refuses tensors that share memory; scalars go to JSON
         windows = [
-            [{k: np.array(v) for k, v in row.items()} for row in w] for w in self.nstep.windows
+            [{k: np.array(v) if np.ndim(v) else v for k, v in row.items()} for row in window]
+            for window in self.nstep.windows
         ]
         state: dict[str, Any] = {"windows": windows}
         if include_buffer:

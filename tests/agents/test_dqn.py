@@ -1,0 +1,317 @@
+"""DQN parts: config checks, masked acting, targets, n-step storage, env batches."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rlsuite.agents.dqn import DQNConfig
+from rlsuite.agents.dqn.envs import PyEnvBatch, VectorEnvBatch
+from rlsuite.agents.dqn.learner import QLearner
+from rlsuite.agents.dqn.network import QNetwork, pick_torso
+from rlsuite.agents.dqn.policy import EpsilonGreedy, masked_argmax, random_actions
+from rlsuite.agents.dqn.storage import TransitionStore, transition_spec
+from rlsuite.agents.dqn.train import evaluate, parse_args, resolve_device
+
+# --- config ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("n_step", 0, "n_step must be positive"),
+        ("gamma", 1.5, "gamma must lie in"),
+        ("tau", 0.0, "tau must be > 0"),
+        ("learning_rate", -1e-3, "learning_rate"),
+        ("hidden_sizes", (), "hidden_sizes"),
+        ("learning_starts", -1, "learning_starts must be >= 0"),
+        ("log_backends", ("wandb",), "unknown log_backends"),
+    ],
+)
+def test_config_rejects_bad_values(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DQNConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def test_config_rejects_batch_larger_than_buffer() -> None:
+    with pytest.raises(ValueError, match="batch_size 64 exceeds buffer_size 10"):
+        DQNConfig(buffer_size=10)
+
+
+def test_cli_applies_preset_then_flags() -> None:
+    preset = parse_args(["--env", "CartPole-v1"])
+    assert preset.hidden_sizes != DQNConfig().hidden_sizes  # the CartPole preset applied
+    flagged = parse_args(["--env", "CartPole-v1", "--gamma", "0.9", "--no-dueling"])
+    assert (flagged.gamma, flagged.dueling) == (0.9, False)
+    assert flagged.hidden_sizes == preset.hidden_sizes
+    with pytest.raises(SystemExit):
+        parse_args(["--no-such-flag", "1"])
+
+
+def test_cuda_request_without_cuda_is_a_clear_error() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device("cuda")
+    assert resolve_device("auto") == torch.device("cpu")
+
+
+# --- acting with masks -------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    masks=st.integers(2, 9).flatmap(
+        lambda a: st.lists(
+            st.lists(st.booleans(), min_size=a, max_size=a).filter(any), min_size=1, max_size=8
+        )
+    ),
+    seed=st.integers(0, 2**31),
+)
+def test_random_actions_are_legal(masks: list[list[bool]], seed: int) -> None:
+    mask = np.array(masks)
+    actions = random_actions(np.random.default_rng(seed), len(mask), mask.shape[1], mask)
+    assert mask[np.arange(len(mask)), actions].all()
+
+
+def test_random_actions_are_uniform_over_legal_ones() -> None:
+    mask = np.tile(np.array([True, False, True, True, False]), (30_000, 1))
+    actions = random_actions(np.random.default_rng(0), len(mask), 5, mask)
+    counts = np.bincount(actions, minlength=5)
+    assert counts[1] == counts[4] == 0
+    assert np.allclose(counts[[0, 2, 3]] / len(mask), 1 / 3, atol=0.01)
+
+
+def test_row_without_legal_action_is_rejected() -> None:
+    mask = np.array([[True, False], [False, False]])
+    with pytest.raises(ValueError, match="no legal action"):
+        random_actions(np.random.default_rng(0), 2, 2, mask)
+    policy = EpsilonGreedy(_biased_network(2, favourite=0), 2, torch.device("cpu"))
+    with pytest.raises(ValueError, match="no legal action"):
+        policy(np.zeros((2, 3), np.float32), mask, 0.0, np.random.default_rng(0))
+
+
+def _biased_network(num_actions: int, favourite: int) -> QNetwork:
+    """A real QNetwork whose output prefers `favourite` by a wide margin for every input."""
+    net = QNetwork((3,), num_actions, torso="mlp", hidden_sizes=(8,), dueling=False,
+                   scale_uint8=False)  # fmt: skip
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        net.advantage[-1].bias[favourite] = 100.0
+        net.advantage[-1].bias[(favourite + 1) % num_actions] = 50.0
+    return net
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 0.3, 1.0])
+def test_epsilon_greedy_never_picks_an_illegal_action(epsilon: float) -> None:
+    policy = EpsilonGreedy(_biased_network(6, favourite=2), 6, torch.device("cpu"))
+    rng = np.random.default_rng(1)
+    obs = rng.normal(size=(512, 3)).astype(np.float32)
+    mask = rng.random((512, 6)) < 0.5
+    mask[:256, 2] = False  # the favourite is illegal in half the rows
+    others = np.array([0, 1, 3, 4, 5])
+    mask[np.arange(512), others[rng.integers(0, 5, 512)]] = True  # a legal action in each row
+    actions = policy(obs, mask, epsilon, rng)
+    assert mask[np.arange(512), actions].all()
+    if epsilon == 0.0:  # greedy: the favourite where legal, else the runner-up where legal
+        favourite_legal = mask[:, 2]
+        assert (actions[favourite_legal] == 2).all()
+        assert (actions[~favourite_legal & mask[:, 3]] == 3).all()
+
+
+def test_masked_argmax_ignores_larger_illegal_values() -> None:
+    q = torch.tensor([[5.0, 1.0, 3.0], [0.0, 9.0, -1.0]])
+    mask = torch.tensor([[False, True, True], [True, False, True]])
+    assert masked_argmax(q, mask).tolist() == [2, 0]
+    assert masked_argmax(q, None).tolist() == [0, 1]
+
+
+# --- learner ----------------------------------------------------------------------------
+
+
+def _learner(double: bool, net: QNetwork | None = None, lr: float = 1e-3) -> QLearner:
+    net = net or QNetwork((3,), 4, torso="mlp", hidden_sizes=(16,), dueling=True,
+                          scale_uint8=False)  # fmt: skip
+    return QLearner(net, learning_rate=lr, adam_eps=1e-8, double=double, max_grad_norm=10.0,
+                    tau=1.0, device=torch.device("cpu"))  # fmt: skip
+
+
+def test_target_max_skips_illegal_actions_and_terminals() -> None:
+    learner = _learner(double=False, net=_biased_network(4, favourite=1))
+    next_obs = torch.zeros(3, 3)
+    reward = torch.tensor([1.0, 1.0, 1.0])
+    discount = torch.tensor([0.5, 0.5, 0.0])
+    mask = torch.tensor(
+        [[True, True, True, True], [True, False, True, True], [False, False, False, False]]
+    )
+    target = learner.td_target(reward, discount, next_obs, mask, None)
+    # row 0 bootstraps from Q=100 (action 1); row 1 cannot, so Q=50 (action 2); row 2 is
+    # terminal with no legal action at all and must stay finite
+    assert target.tolist() == [51.0, 26.0, 1.0]
+
+
+def test_double_dqn_values_the_online_choice_with_the_target_net() -> None:
+    learner = _learner(double=True, net=_biased_network(4, favourite=1))
+    with torch.no_grad():  # target now prefers action 3; the online net still prefers 1
+        learner.target.advantage[-1].bias.copy_(torch.tensor([0.0, 7.0, 0.0, 200.0]))
+    online_q = learner.online(torch.zeros(1, 3))
+    target = learner.td_target(torch.zeros(1), torch.ones(1), torch.zeros(1, 3), None, online_q)
+    assert target.item() == 7.0
+
+
+def test_update_reduces_td_error_and_reports_it() -> None:
+    learner = _learner(double=True, lr=1e-2)
+    rng = np.random.default_rng(0)
+    batch = {
+        "obs": rng.normal(size=(32, 3)).astype(np.float32),
+        "action": rng.integers(0, 4, 32),
+        "reward": rng.normal(size=32).astype(np.float32),
+        "discount": np.zeros(32, np.float32),
+        "next_obs": rng.normal(size=(32, 3)).astype(np.float32),
+        "weight": np.ones(32, np.float32),
+    }
+    first = learner.update(batch, need_td=True)
+    for _ in range(300):
+        last = learner.update(batch, need_td=True)
+    assert first is not None and last is not None and first.shape == (32,)
+    assert last.mean() < 0.2 * first.mean()
+    stats = learner.pop_stats()
+    assert set(stats) == {"losses/td", "losses/q_mean"} and learner.pop_stats() == {}
+
+
+def test_polyak_update_moves_target_by_tau() -> None:
+    learner = _learner(double=True)
+    learner.tau = 0.25
+    online = [p.detach().clone() for p in learner.online.parameters()]
+    before = [p.detach().clone() for p in learner.target.parameters()]
+    with torch.no_grad():
+        for p in learner.online.parameters():
+            p.add_(1.0)
+    learner.sync_target()
+    for b, o, t in zip(before, online, learner.target.parameters(), strict=True):
+        assert torch.allclose(t, b + 0.25 * (o + 1.0 - b))
+
+
+# --- storage ----------------------------------------------------------------------------
+
+
+def _store(n_step: int, num_envs: int, prioritized: bool = False) -> TransitionStore:
+    spec = transition_spec((2,), np.dtype(np.float32), 3, masked=True)
+    return TransitionStore(spec, 100, num_envs=num_envs, n_step=n_step, gamma=0.5,
+                           prioritized=prioritized, alpha=0.6)  # fmt: skip
+
+
+def _step(t: int, done: bool, num_envs: int = 1) -> dict[str, np.ndarray]:
+    return {
+        "obs": np.full((num_envs, 2), t, np.float32),
+        "action": np.full(num_envs, t % 3),
+        "reward": np.full(num_envs, 1.0, np.float32),
+        "terminated": np.full(num_envs, done),
+        "truncated": np.zeros(num_envs, bool),
+        "next_obs": np.full((num_envs, 2), t + 1, np.float32),
+        "next_mask": np.ones((num_envs, 3), bool),
+    }
+
+
+def test_store_builds_n_step_returns_and_cuts_at_terminals() -> None:
+    store = _store(n_step=3, num_envs=1)
+    for t in range(5):
+        store.push(_step(t, done=t == 4))
+    store.flush()
+    rows = store.buffer.get(np.arange(len(store.buffer)))
+    assert rows["obs"][:, 0].tolist() == [0, 1, 2, 3, 4]
+    assert rows["next_obs"][:, 0].tolist() == [3, 4, 5, 5, 5]
+    assert np.allclose(rows["reward"], [1.75, 1.75, 1.75, 1.5, 1.0])
+    assert np.allclose(rows["discount"], [0.125, 0.125, 0.0, 0.0, 0.0])
+
+
+def test_store_drops_next_step_reset_rows() -> None:
+    store = _store(n_step=2, num_envs=2)
+    valid = np.ones(2, bool)
+    store.push(_step(0, done=False, num_envs=2), valid)
+    done = _step(1, done=False, num_envs=2)
+    done["terminated"] = np.array([True, False])
+    store.push(done, valid)
+    store.push(_step(2, done=False, num_envs=2), np.array([False, True]))  # env 0 resets
+    store.push(_step(3, done=False, num_envs=2), valid)
+    store.flush()
+    rows = store.buffer.get(np.arange(len(store.buffer)))
+    # kept: env 0 (0->2), (1->2 terminal); env 1 (0->2), (1->3), (2->4). Env 0's reset row
+    # (obs 2) is gone, and its step 3 waits in a window that does not reach back to the reset
+    assert sorted(rows["obs"][:, 0].tolist()) == [0, 0, 1, 1, 2]
+    assert rows["next_obs"][rows["obs"][:, 0] == 2, 0].tolist() == [4]
+    assert [len(w) for w in store.nstep.windows] == [1, 1]
+
+
+def test_store_state_round_trip_keeps_pending_windows() -> None:
+    store = _store(n_step=3, num_envs=1, prioritized=True)
+    for t in range(4):
+        store.push(_step(t, done=False))
+    state = store.state_dict(include_buffer=True)
+    copy = _store(n_step=3, num_envs=1, prioritized=True)
+    copy.load_state_dict(state)
+    for s in (store, copy):
+        s.push(_step(4, done=True))
+        s.flush()
+    a, b = (s.buffer.get(np.arange(len(s.buffer))) for s in (store, copy))
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key
+
+
+# --- env batches ------------------------------------------------------------------------
+
+
+def test_py_env_batch_matches_gymnasium_vector_env_with_next_step_reset() -> None:
+    """Same seed, same actions: the in-process batch (same-step reset) and Gymnasium's
+    SyncVectorEnv (next-step reset, adapted by VectorEnvBatch) give the same transitions and
+    episode returns; the vector env's reset steps come out marked invalid."""
+    py = PyEnvBatch(lambda: gym.make("CartPole-v1"), 1, seed=3)
+    vec = VectorEnvBatch(gym.make_vec("CartPole-v1", num_envs=1), seed=3)
+    rng = np.random.default_rng(0)
+    py_log, vec_log, resets = [], [], 0
+    for _ in range(300):
+        actions = rng.integers(0, 2, 1)
+        a = py.step(actions)
+        py_log.append((a.next_obs[0].tolist(), bool(a.terminated[0]), a.episode_returns))
+        b = vec.step(actions)
+        assert b.valid is not None
+        if not b.valid[0]:  # the reset step: no transition, then the real one
+            resets += 1
+            assert b.episode_returns == []
+            b = vec.step(actions)
+        vec_log.append((b.next_obs[0].tolist(), bool(b.terminated[0]), b.episode_returns))
+        if not (b.terminated[0] or b.truncated[0]):
+            assert np.array_equal(py.obs, vec.obs)
+    assert resets >= 5 and py_log == vec_log
+
+
+def test_env_batch_rejects_continuous_actions() -> None:
+    with pytest.raises(ValueError, match="Discrete action space"):
+        PyEnvBatch(lambda: gym.make("Pendulum-v1"), 1, seed=0, env_id="Pendulum-v1")
+
+
+def test_evaluate_counts_whole_episodes_per_env() -> None:
+    envs = PyEnvBatch(lambda: gym.make("CartPole-v1"), 3, seed=0)
+    returns = evaluate(lambda obs, mask: np.zeros(len(obs), dtype=np.int64), envs, 7)
+    assert returns.shape == (7,)
+    assert (returns >= 8).all() and (returns <= 12).all()  # always-left falls in ~10 steps
+
+
+def test_pick_torso() -> None:
+    assert pick_torso("auto", (4, 84, 84), True) == "nature"
+    assert pick_torso("auto", (17, 9, 9), False) == "mlp"
+    assert pick_torso("auto", (4,), False) == "mlp"
+    with pytest.raises(ValueError, match="nature torso needs"):
+        QNetwork((4,), 2, torso="nature", hidden_sizes=(8,), dueling=True, scale_uint8=False)
+
+
+def test_config_is_a_keyword_only_dataclass() -> None:
+    assert dataclasses.is_dataclass(DQNConfig)
+    with pytest.raises(TypeError):
+        DQNConfig("CartPole-v1")  # type: ignore[misc]
