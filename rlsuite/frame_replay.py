@@ -129,7 +129,8 @@ class FrameReplay:
         obs = self._check_obs(obs, "obs")
         self._check_fresh(obs, np.ones(self.num_envs, dtype=bool), "obs")
         zeros = np.zeros(self.num_envs)
-        self._write(obs[:, -1], zeros, zeros, zeros, zeros, np.ones(self.num_envs, dtype=bool))
+        row = self._write(obs[:, -1], zeros, zeros, zeros, zeros, np.ones(self.num_envs, bool))
+        self._update_tree(row, np.zeros(0, dtype=np.int64))
         self._age[:] = 0
         self._after_done[:] = False
         self._streaming = True
@@ -170,7 +171,7 @@ class FrameReplay:
         row = self._write(next_obs[:, -1], action, reward, terminated, truncated, first)
         done = np.asarray(terminated, dtype=bool) | np.asarray(truncated, dtype=bool)
         self._age = np.where(first, 0, self._age + 1)
-        self._complete(row, first, done & ~first)
+        self._update_tree(row, self._completed(row, first, done & ~first))
         self._after_done = done
 
     def _check_obs(self, obs: np.ndarray, name: str) -> np.ndarray:
@@ -197,11 +198,8 @@ class FrameReplay:
         truncated: Any,
         first: np.ndarray,
     ) -> int:
-        """Append one row; slots whose stacks would reach into the overwritten row stop being
-        sampleable."""
+        """Append one row to the storage; return its index."""
         row = self.storage.pos
-        stale = (row + np.arange(self.stack)) % self.rows
-        self._set_ready(self._slots(stale), None)
         self.storage.add(
             {
                 "frame": frame,
@@ -215,33 +213,29 @@ class FrameReplay:
         self._last_row = row
         return row
 
-    def _complete(self, row: int, first: np.ndarray, done: np.ndarray) -> None:
-        """Make sampleable the transitions whose n-step window ends at `row`.
+    def _completed(self, row: int, first: np.ndarray, done: np.ndarray) -> np.ndarray:
+        """Slots of the transitions whose n-step window ends at `row`.
 
         Start t = row - k (k <= episode age) completes when k == n, or for every k <= n when
         `row` ends the episode.
         """
         k = np.arange(1, self.n_step + 1)[:, None]
-        mask = ~first & (k <= self._age) & (done | (k == self.n_step))
-        ks, envs = np.nonzero(mask)
-        if len(envs):
-            starts = (row - (ks + 1)) % self.rows
-            self._set_ready(starts * self.num_envs + envs, self.max_priority)
+        ks, envs = np.nonzero(~first & (k <= self._age) & (done | (k == self.n_step)))
+        return ((row - (ks + 1)) % self.rows) * self.num_envs + envs
 
-    def _slots(self, rows: np.ndarray) -> np.ndarray:
-        return (rows[:, None] * self.num_envs + np.arange(self.num_envs)).ravel()
-
-    def _set_ready(self, slots: np.ndarray, priority: float | None) -> None:
-        """Priority for `slots`, or None to make them unsampleable; keeps the ready count."""
-        slots = np.unique(slots)
+    def _update_tree(self, row: int, completed: np.ndarray) -> None:
+        """One sum-tree update per write: `completed` slots become sampleable at the largest
+        priority; the written row and the stack - 1 rows after it (now the oldest, whose stacks
+        would reach into the overwritten row) stop being sampleable; keeps the ready count."""
+        stale_rows = (row + np.arange(self.stack)) % self.rows
+        stale = (stale_rows[:, None] * self.num_envs + np.arange(self.num_envs)).ravel()
+        slots = np.concatenate([stale, completed])  # disjoint: pending starts are the newest
         was_ready = self.tree.get(slots) > 0
-        if priority is None:
-            self._ready -= int(was_ready.sum())
-            self.tree.set(slots, np.zeros(len(slots)))
-        else:
-            self._ready += int((~was_ready).sum())
-            value = priority**self.alpha if self.prioritized else 1.0
-            self.tree.set(slots, np.full(len(slots), value))
+        self._ready += int((~was_ready[len(stale) :]).sum()) - int(was_ready[: len(stale)].sum())
+        value = self.max_priority**self.alpha if self.prioritized else 1.0
+        weights = np.zeros(len(slots))
+        weights[len(stale) :] = value
+        self.tree.set(slots, weights)
 
     # ---- reading ---------------------------------------------------------------------------
 
