@@ -32,6 +32,11 @@ Protocols (both: frame skip 4 with the max over the last two frames, 84x84 grays
 
 Evaluation (`training=False`) never clips and never ends on a life loss; in every mode
 `info["episode"]` carries each finished game's raw score.
+
+Known quirk of ale-py 0.12's native env: on the step that ends a game (or hits the frame cap) it
+stops before grabbing that step's last two screens, so the newest frame of the final
+observation is stale. It only feeds targets of terminal transitions (discount 0) and, rarely,
+a truncated one.
 """
 
 from __future__ import annotations

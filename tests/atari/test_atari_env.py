@@ -88,7 +88,9 @@ def test_life_loss_ends_episodes_in_training_only() -> None:
     after_life_loss = False
     while True:
         action = 0 if after_life_loss else int(rng.integers(train.num_actions))
-        obs_t, r_t, term_t, trunc_t, info_t = train.step(np.array([action]))
+        # After a life loss the training env plays NOOP whatever it is sent (here FIRE).
+        sent = 1 if after_life_loss else action
+        obs_t, r_t, term_t, trunc_t, info_t = train.step(np.array([sent]))
         obs_e, r_e, term_e, trunc_e, info_e = evaluate.step(np.array([action]))
         expected, raw_reward = raw.step(action)
         steps += 1
