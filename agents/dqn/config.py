@@ -94,7 +94,7 @@ class DQNConfig:
     eval_every: int = 10_000
     """env steps between evaluations (0: only at the end)"""
     eval_episodes: int = 10
-    """episodes per evaluation"""
+    """episodes per evaluation (0 turns evaluation off)"""
     eval_epsilon: float = 0.0
     """epsilon during evaluation (Atari convention: 0.001 to 0.05)"""
     log_every: int = 1_000
@@ -127,13 +127,19 @@ class DQNConfig:
         """Reject values that would fail later, or silently train nonsense, with a clear error."""
         positive = (
             "num_envs", "total_steps", "n_step", "batch_size", "buffer_size",
-            "train_every", "gradient_steps", "target_update_every", "eval_episodes",
+            "train_every", "gradient_steps", "target_update_every",
             "log_every", "checkpoint_every", "keep_checkpoints",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("learning_starts", "eval_every", "chunk_steps", "chunk_seconds"):
+        for name in (
+            "learning_starts",
+            "eval_every",
+            "eval_episodes",
+            "chunk_steps",
+            "chunk_seconds",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         unit = ("gamma", "tau", "eps_start", "eps_end", "exploration_fraction", "eval_epsilon")

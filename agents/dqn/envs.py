@@ -54,6 +54,8 @@ class EnvBatch(Protocol):
     """current observations (N, *obs_shape); replaced, never mutated, by `step`"""
     mask: np.ndarray | None
     """legal actions at `obs` (N, A) or None"""
+    restorable: bool
+    """whether `load_state_dict` puts every env back where it was (else it starts afresh)"""
 
     def step(self, actions: np.ndarray) -> Step: ...
 
@@ -89,6 +91,8 @@ def _info_mask(info: dict[str, Any], num_actions: int) -> np.ndarray | None:
 
 class PyEnvBatch:
     """`num_envs` Gymnasium envs stepped in a Python loop, auto-reset within the same step."""
+
+    restorable = True
 
     def __init__(self, factory: EnvFactory, num_envs: int, seed: int, env_id: str = "") -> None:
         self.envs = [factory() for _ in range(num_envs)]
@@ -224,6 +228,8 @@ class VectorEnvBatch:
     for whole games with raw scores while a life loss ends the learning episode); otherwise
     each done ends an episode whose return is the sum of the rewards the env gave.
     """
+
+    restorable = False
 
     def __init__(
         self, vec: gym.vector.VectorEnv, seed: int, env_id: str = "", info_episodes: bool = False

@@ -1,16 +1,52 @@
-"""Experience storage for DQN on the shared replay layer: n-step windows, then a (prioritized)
-ring buffer. Rows completed by the n-step windows are staged and written in one `add` right
-before the next sampling round: the buffer's contents, priorities and eviction order are the
-same as with one `add` per env step, at a fraction of the sum-tree updates."""
+"""Experience storage for DQN, on the shared replay layer. Two stores, one interface:
+
+- `TransitionStore`: n-step windows (`NStepAccumulator`), then a (prioritized) `ReplayBuffer`
+  of whole transitions: any observation, legal-action masks. Rows completed by the windows are
+  staged and written in one `add` right before the next sampling round: contents, priorities
+  and eviction order equal one `add` per env step, at a fraction of the sum-tree updates.
+- `FrameStore`: Atari frame stacks through `rlsuite.frame_replay.FrameReplay`, which keeps each
+  84x84 frame once and computes n-step returns itself (about 7 KB per transition).
+
+Both take one vector step at a time (`push`), sample n-step batches with `obs`, `action`,
+`reward`, `discount`, `next_obs` (and `next_mask`, `weight`, `index`), and split their state in
+two: the small part (pending windows) that goes with every checkpoint and the replay itself.
+"""
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from rlsuite.frame_replay import FrameReplay
 from rlsuite.replay import Batch, NStepAccumulator, PrioritizedReplayBuffer, ReplayBuffer
+
+
+class Store(Protocol):
+    def __len__(self) -> int:
+        """Transitions ready to sample (after `flush`)."""
+        ...
+
+    def start(self, obs: np.ndarray) -> None:
+        """Every env was just reset to `obs`: no window may reach back past this point."""
+        ...
+
+    def push(self, step: dict[str, np.ndarray], valid: np.ndarray | None) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def sample(self, n: int, rng: np.random.Generator, beta: float) -> Batch: ...
+
+    def update_priorities(self, index: np.ndarray, td_abs: np.ndarray) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+    def replay_state(self) -> dict[str, Any]: ...
+
+    def load_replay_state(self, state: dict[str, Any]) -> None: ...
 
 
 def transition_spec(
@@ -55,7 +91,10 @@ class TransitionStore:
         self._staged: list[Batch] = []
 
     def __len__(self) -> int:
-        return len(self.buffer) + sum(len(b["action"]) for b in self._staged)
+        return len(self.buffer)
+
+    def start(self, obs: np.ndarray) -> None:
+        self.nstep.reset()
 
     def push(self, step: dict[str, np.ndarray], valid: np.ndarray | None = None) -> None:
         """Add one step of every env. Rows with `valid` False (a next-step auto-reset) are fed
@@ -93,8 +132,8 @@ class TransitionStore:
         if isinstance(self.buffer, PrioritizedReplayBuffer):
             self.buffer.update_priorities(index, td_abs)
 
-    def state_dict(self, include_buffer: bool) -> dict[str, Any]:
-        """Pending n-step windows always; the buffer itself when `include_buffer`."""
+    def state_dict(self) -> dict[str, Any]:
+        """The pending n-step windows."""
         self.flush()
         # arrays are copied: consecutive steps share them (one step's next_obs is the next
         # one's obs) and safetensors refuses tensors that share memory; scalars go to JSON
@@ -102,10 +141,7 @@ class TransitionStore:
             [{k: np.array(v) if np.ndim(v) else v for k, v in row.items()} for row in window]
             for window in self.nstep.windows
         ]
-        state: dict[str, Any] = {"windows": windows}
-        if include_buffer:
-            state["buffer"] = self.buffer.state_dict()
-        return state
+        return {"windows": windows}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._staged.clear()
@@ -113,5 +149,75 @@ class TransitionStore:
             deque({k: np.asarray(v) for k, v in row.items()} for row in window)
             for window in state["windows"]
         ]
-        if "buffer" in state:
-            self.buffer.load_state_dict(state["buffer"])
+
+    def replay_state(self) -> dict[str, Any]:
+        self.flush()
+        return self.buffer.state_dict()
+
+    def load_replay_state(self, state: dict[str, Any]) -> None:
+        self.buffer.load_state_dict(state)
+
+
+class FrameStore:
+    """Frame-stacked observations (uint8 (stack, H, W)) from a next-step auto-reset vector env,
+    each frame stored once. Unmasked envs only (Atari)."""
+
+    def __init__(
+        self,
+        obs_shape: tuple[int, ...],
+        capacity: int,
+        *,
+        num_envs: int,
+        n_step: int,
+        gamma: float,
+        prioritized: bool,
+        alpha: float,
+    ) -> None:
+        self.replay = FrameReplay(
+            capacity,
+            num_envs,
+            frame_shape=obs_shape[1:],
+            stack=obs_shape[0],
+            n_step=n_step,
+            gamma=gamma,
+            prioritized=prioritized,
+            alpha=alpha,
+        )
+        self.prioritized = prioritized
+
+    def __len__(self) -> int:
+        return len(self.replay)
+
+    def start(self, obs: np.ndarray) -> None:
+        self.replay.start(obs)
+
+    def push(self, step: dict[str, np.ndarray], valid: np.ndarray | None) -> None:
+        """`valid` is implied: FrameReplay recognises the reset steps itself."""
+        if "next_mask" in step:
+            raise ValueError("FrameStore holds unmasked (Atari) transitions only")
+        self.replay.add(
+            step["action"], step["reward"], step["terminated"], step["truncated"],
+            step["next_obs"],
+        )  # fmt: skip
+
+    def flush(self) -> None:
+        """Nothing is staged: each `add` updates the frame replay directly."""
+
+    def sample(self, n: int, rng: np.random.Generator, beta: float) -> Batch:
+        return self.replay.sample(n, rng, beta=beta)
+
+    def update_priorities(self, index: np.ndarray, td_abs: np.ndarray) -> None:
+        if self.prioritized:
+            self.replay.update_priorities(index, td_abs)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Nothing to restore: the frame stream restarts at `start` after a resume."""
+
+    def replay_state(self) -> dict[str, Any]:
+        return self.replay.state_dict()
+
+    def load_replay_state(self, state: dict[str, Any]) -> None:
+        self.replay.load_state_dict(state)

@@ -27,7 +27,7 @@ from rlsuite.agents.dqn.envs import EnvBatch, PyEnvBatch, VectorEnvBatch
 from rlsuite.agents.dqn.learner import QLearner
 from rlsuite.agents.dqn.network import QNetwork, pick_torso
 from rlsuite.agents.dqn.policy import EpsilonGreedy
-from rlsuite.agents.dqn.storage import TransitionStore, transition_spec
+from rlsuite.agents.dqn.storage import FrameStore, Store, TransitionStore, transition_spec
 
 from rlsuite import checkpoint
 from rlsuite.config import load_config, new_run_dir, parse
@@ -91,6 +91,27 @@ def build_network(
     )
 
 
+def make_store(
+    config: DQNConfig,
+    obs_shape: tuple[int, ...],
+    obs_dtype: np.dtype,
+    num_actions: int,
+    masked: bool,
+) -> Store:
+    """Atari frame stacks go to the frame-deduplicated replay, everything else whole."""
+    common = dict(
+        num_envs=config.num_envs,
+        n_step=config.n_step,
+        gamma=config.gamma,
+        prioritized=config.prioritized,
+        alpha=config.per_alpha,
+    )
+    if is_atari(config.env):
+        return FrameStore(obs_shape, config.buffer_size, **common)  # type: ignore[arg-type]
+    spec = transition_spec(obs_shape, obs_dtype, num_actions, masked)
+    return TransitionStore(spec, config.buffer_size, **common)  # type: ignore[arg-type]
+
+
 def evaluate(act: ActFn, envs: EnvBatch, episodes: int) -> np.ndarray:
     """Returns of `episodes` complete episodes, split evenly over the envs up front (stopping
     at the first N finished episodes would favour short ones)."""
@@ -142,16 +163,8 @@ class Trainer:
             device=self.device,
         )
         self.policy = EpsilonGreedy(self.learner.online, self.num_actions, self.device)
-        spec = transition_spec(self.obs_shape, space.dtype, self.num_actions, masked)
-        self.store = TransitionStore(
-            spec,
-            config.buffer_size,
-            num_envs=config.num_envs,
-            n_step=config.n_step,
-            gamma=config.gamma,
-            prioritized=config.prioritized,
-            alpha=config.per_alpha,
-        )
+        self.store = make_store(config, self.obs_shape, space.dtype, self.num_actions, masked)
+        self.store.start(self.envs.obs)
         self.step = 0
         self.vec_steps = 0
         self.episodes = 0
@@ -216,7 +229,7 @@ class Trainer:
                     c.chunk_seconds and time.perf_counter() - chunk_start >= c.chunk_seconds
                 )
                 done = self.step >= c.total_steps
-                if self.step >= next_eval or done:
+                if c.eval_episodes and (self.step >= next_eval or done):
                     self.train_seconds += time.perf_counter() - tic
                     self._evaluate()
                     next_eval = self._next_multiple(c.eval_every) if c.eval_every else math.inf
@@ -262,7 +275,7 @@ class Trainer:
     def _learn(self) -> None:
         c = self.config
         self.store.flush()
-        if len(self.store.buffer) < c.batch_size:
+        if len(self.store) < c.batch_size:
             return
         beta = self.beta(self.step)
         for _ in range(c.gradient_steps):
@@ -321,12 +334,12 @@ class Trainer:
         """Checkpoint everything a resumed run needs; the replay goes to its own root first,
         so a crash between the two saves leaves the previous pair complete."""
         c = self.config
-        store_state = self.store.state_dict(include_buffer=False)
+        store_state = self.store.state_dict()
         if c.checkpoint_replay:
             checkpoint.save(
                 self.logger.checkpoint_dir / REPLAY_DIR,
                 step=self.step,
-                state={"buffer": self.store.buffer.state_dict()},
+                state={"replay": self.store.replay_state()},
                 keep=2,
             )
         state = {
@@ -385,7 +398,9 @@ class Trainer:
                     f"{ckpt.path} has no replay checkpoint at {replay_root}; it was saved "
                     "with --no-checkpoint-replay or the replay directory was removed"
                 )
-            self.store.buffer.load_state_dict(checkpoint.load(replay_root).state["buffer"])
+            self.store.load_replay_state(checkpoint.load(replay_root).state["replay"])
+        if not self.envs.restorable:  # fresh episodes: no n-step window may span the gap
+            self.store.start(self.envs.obs)
 
 
 def train(config: DQNConfig) -> Path:

@@ -253,9 +253,10 @@ def test_store_state_round_trip_keeps_pending_windows() -> None:
     store = _store(n_step=3, num_envs=1, prioritized=True)
     for t in range(4):
         store.push(_step(t, done=False))
-    state = store.state_dict(include_buffer=True)
+    state, replay = store.state_dict(), store.replay_state()
     copy = _store(n_step=3, num_envs=1, prioritized=True)
     copy.load_state_dict(state)
+    copy.load_replay_state(replay)
     for s in (store, copy):
         s.push(_step(4, done=True))
         s.flush()

@@ -1,0 +1,170 @@
+"""DQN end to end: learning CartPole, exact resume, the CLI, loading agents, masked envs."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from rlsuite.agents.dqn import DQNConfig, Trainer, load_agent, main, train
+from rlsuite.agents.dqn.train import parse_args
+
+from rlsuite import checkpoint
+
+TINY = dict(
+    hidden_sizes=(32, 32),
+    learning_starts=200,
+    buffer_size=5_000,
+    batch_size=32,
+    eval_episodes=2,
+    log_every=250,
+    log_backends=("csv",),
+)
+
+
+def _tags(run_dir: Path) -> set[str]:
+    with (run_dir / "metrics.csv").open() as f:
+        return {row["tag"] for row in csv.DictReader(f)}
+
+
+def test_cartpole_learns_well_beyond_random(tmp_path: Path) -> None:
+    """A random policy averages about 22 on CartPole-v1; a short run must reach 150+."""
+    config = parse_args(["--env", "CartPole-v1"])
+    config = dataclasses.replace(
+        config, total_steps=12_000, eval_every=0, eval_episodes=10, run_dir=str(tmp_path),
+        log_backends=("csv", "tensorboard"), seed=1,
+    )  # fmt: skip
+    trainer = Trainer(config)
+    run_dir = trainer.run()
+    step, mean_return = trainer.evaluations[-1]
+    assert step == 12_000
+    assert mean_return >= 150, trainer.evaluations
+    # the run directory holds what the design promises
+    assert json.loads((run_dir / "config.json").read_text())["total_steps"] == 12_000
+    assert list(run_dir.glob("events.out.tfevents.*"))
+    assert {"charts/episode_return", "losses/td", "eval/return_mean"} <= _tags(run_dir)
+    assert json.loads((run_dir / "status.json").read_text())["finished"] is True
+
+
+def _replay_and_weights(run_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]:
+    replay = checkpoint.load(checkpoint.latest(run_dir / "checkpoints" / "replay"))  # type: ignore[arg-type]
+    return replay.state["replay"]["fields"], load_agent(run_dir).network.state_dict()
+
+
+def test_interrupted_and_resumed_run_acts_like_an_uninterrupted_one(tmp_path: Path) -> None:
+    """Chunk a run mid-episode (pending n-step windows, prioritized replay, two envs) and resume:
+    every later action, stored transition and weight equals the uninterrupted run's."""
+    base = DQNConfig(
+        **TINY, total_steps=1_200, num_envs=2, eval_every=500, checkpoint_every=500,
+        run_dir=str(tmp_path), n_step=3, prioritized=True,
+    )  # fmt: skip
+    whole = train(base)
+    chunked = train(dataclasses.replace(base, chunk_steps=602))
+    status = json.loads((chunked / "status.json").read_text())
+    assert (status["step"], status["finished"]) == (602, False)
+    assert train(dataclasses.replace(base, resume=str(chunked))) == chunked
+
+    replay_a, weights_a = _replay_and_weights(whole)
+    replay_b, weights_b = _replay_and_weights(chunked)
+    assert len(replay_a["action"]) > 1_000
+    for field in replay_a:
+        assert np.array_equal(replay_a[field], replay_b[field]), field
+    for name in weights_a:
+        assert torch.equal(weights_a[name], weights_b[name]), name
+    probe = np.random.default_rng(0).normal(size=(256, 4)).astype(np.float32)
+    assert np.array_equal(load_agent(whole).act(probe), load_agent(chunked).act(probe))
+
+
+def test_sigterm_checkpoints_and_resume_finishes(tmp_path: Path) -> None:
+    argv = ["--env", "CartPole-v1", "--total-steps", "200000", "--learning-starts", "200",
+            "--hidden-sizes", "16", "--log-backends", "csv", "--eval-episodes", "1",
+            "--run-dir", str(tmp_path)]  # fmt: skip
+    timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        assert main(argv) == 0
+    finally:
+        timer.cancel()
+    (run_dir,) = tmp_path.iterdir()
+    status = json.loads((run_dir / "status.json").read_text())
+    assert 0 < status["step"] < 200_000 and not status["finished"]
+    assert checkpoint.load(run_dir).step == status["step"]
+
+    with pytest.raises(ValueError, match=r"\['gamma'\] cannot change"):
+        parse_args(["--resume", str(run_dir), "--gamma", "0.5"])
+    resumed = parse_args(["--resume", str(run_dir), "--chunk-steps", "300"])
+    assert resumed.total_steps == 200_000 and resumed.chunk_steps == 300
+    assert main(["--resume", str(run_dir), "--chunk-steps", "300"]) == 0
+    assert json.loads((run_dir / "status.json").read_text())["step"] == status["step"] + 300
+
+
+def test_resume_without_replay_checkpoint_is_refused(tmp_path: Path) -> None:
+    run_dir = train(DQNConfig(**TINY, total_steps=400, eval_every=0, run_dir=str(tmp_path),
+                              chunk_steps=300))  # fmt: skip
+    shutil.rmtree(run_dir / "checkpoints" / "replay")
+    with pytest.raises(checkpoint.CheckpointError, match="no replay checkpoint"):
+        Trainer(DQNConfig(resume=str(run_dir)))
+
+
+def test_load_agent_acts_and_rejects_bad_input(tmp_path: Path) -> None:
+    run_dir = train(DQNConfig(**TINY, total_steps=300, eval_every=0, run_dir=str(tmp_path)))
+    agent = load_agent(run_dir)
+    assert agent.config.total_steps == 300 and agent.action_space.n == 2
+    obs = np.zeros((5, 4), np.float32)
+    assert agent.act(obs).shape == (5,)
+    only_right = np.tile([False, True], (5, 1))
+    assert (agent.act(obs, only_right, deterministic=False) == 1).all()
+    with pytest.raises(ValueError, match="expects a batch"):
+        agent.act(np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match="does not match"):
+        agent.act(np.zeros((5, 3), np.float32))
+    with pytest.raises(ValueError, match="action_mask has 3 columns"):
+        agent.act(obs, np.ones((5, 3), bool))
+    # a checkpoint directory works too, and pickles are refused
+    assert load_agent(checkpoint.latest(run_dir)).act(obs).tolist() == agent.act(obs).tolist()  # type: ignore[arg-type]
+    pickled = tmp_path / "model.pt"
+    torch.save({"w": torch.zeros(1)}, pickled)
+    with pytest.raises(checkpoint.CheckpointError, match="pickle"):
+        checkpoint.load(pickled)
+
+
+def test_chip_placement_trains_without_illegal_actions(tmp_path: Path) -> None:
+    """ChipPlacementEnv raises on an illegal cell, so a finished run proves every action
+    (random, greedy and in evaluation) respected the mask."""
+    pytest.importorskip("rlsuite.envs.chip.env")
+    trainer = Trainer(DQNConfig(
+        **{**TINY, "learning_starts": 100}, env="rlsuite/ChipPlacement-v0", total_steps=500,
+        num_envs=2, eval_every=0, run_dir=str(tmp_path), eps_end=0.3,
+    ))  # fmt: skip
+    trainer.run()
+    assert trainer.learner.updates > 0 and trainer.episodes > 0
+    assert np.isfinite(trainer.evaluations[-1][1])
+
+
+def test_pong_trains_on_frame_replay_and_resumes(tmp_path: Path) -> None:
+    """The Atari path on the real ALE: Nature CNN, frame-deduplicated replay, chunk + resume."""
+    pytest.importorskip("ale_py")
+    config = DQNConfig(
+        env="ALE/Pong-v5", total_steps=240, num_envs=2, learning_starts=100, batch_size=8,
+        buffer_size=1_000, train_every=2, eval_episodes=0, run_dir=str(tmp_path),
+        log_backends=("csv",), chunk_steps=120,
+    )  # fmt: skip
+    first = Trainer(config)
+    assert first.learner.online.scale == 1 / 255  # Nature CNN on raw bytes
+    assert first.store.replay.bytes_per_transition < 7.5 * 1024  # type: ignore[attr-defined]
+    run_dir = first.run()
+    resumed = Trainer(dataclasses.replace(config, resume=str(run_dir), chunk_steps=0))
+    assert resumed.step == 120 and len(resumed.store) > 0  # the replay came back
+    resumed.run()
+    assert resumed.step == 240 and resumed.learner.updates > first.learner.updates
+    agent = load_agent(run_dir)
+    actions = agent.act(np.zeros((3, 4, 84, 84), np.uint8))
+    assert actions.shape == (3,) and (actions < agent.action_space.n).all()
