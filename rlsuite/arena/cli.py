@@ -41,9 +41,11 @@ class ArenaConfig:
     game: Literal["go", "chip"] = "go"
     """which game: go (Elo league) or chip (placement leaderboard)"""
     players: tuple[str, ...] = ("random", "greedy")
-    """player specs: random greedy gnugo:LEVEL dqn:RUN ppo:RUN az:RUN[@SIMS] human gtp:COMMAND"""
+    """player specs: random greedy gnugo:LEVEL dqn:RUN ppo:RUN az:RUN[@SIMS] human gtp:COMMAND;
+    chip placers: random greedy sa dqn:RUN ppo:RUN"""
     games: int = 10
-    """games per pairing (colours alternate); 0 only refits the league's stored games"""
+    """games per pairing (colours alternate), or runs per placer for chip; 0 only re-rates
+    what the league has stored"""
     board_size: int = 9
     komi: float = 7.5
     superko: Literal["positional", "simple"] = "positional"
@@ -59,7 +61,9 @@ class ArenaConfig:
     prior_draws: float = 1.0
     """virtual draws per played pairing, keeping undefeated players finite"""
     netlist: Path | None = None
-    """chip: netlist file (.aux or netlist.pb.txt)"""
+    """chip: netlist file (.aux or netlist.pb.txt); default: a seeded synthetic netlist"""
+    grid: int | None = None
+    """chip: grid cells per side (default: chosen from the netlist)"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

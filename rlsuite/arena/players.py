@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 SPEC_FORMS = {
     "random": "uniform over the legal moves",
     "greedy": "the game's one-step heuristic",
+    "sa": "simulated-annealing placer (chip placement only)",
     "gnugo:LEVEL": "GnuGo over GTP at LEVEL 0..10 (apt-get install gnugo)",
     "dqn:RUN": "a DQN run directory or checkpoint (rlsuite train dqn)",
     "ppo:RUN": "a PPO/A2C/REINFORCE run directory or checkpoint (rlsuite train ppo)",
@@ -84,7 +85,7 @@ def parse_spec(text: str) -> PlayerSpec:
 
     if kind not in KINDS:
         raise bad(f"unknown player spec {text!r}")
-    if kind in ("random", "greedy", "human"):
+    if kind in ("random", "greedy", "sa", "human"):
         if sep:
             raise bad(f"player spec {text!r}: {kind!r} takes no argument")
         return PlayerSpec(kind)
@@ -108,6 +109,8 @@ def make_player(spec: str | PlayerSpec, game: Game, *, seed: int | None = None) 
         spec = parse_spec(spec)
     if spec.kind in GO_ONLY:
         _require_go(game, spec)
+    if spec.kind == "sa":
+        raise ValueError("'sa' is a chip placer: use it with --game chip")
     player: Player
     if spec.kind == "random":
         player = RandomPlayer(seed)
