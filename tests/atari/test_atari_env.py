@@ -26,9 +26,13 @@ def test_spaces_and_first_observation() -> None:
     assert obs in env.observation_space
     assert not obs[:, :3].any() and obs[:, 3].any()  # a fresh stack is zero-padded
     assert set(info) == {"lives", "frame_number", "episode_frame_number"}
-    machado = make_atari("Pong", protocol="machado", training=False)
+    machado = make_atari("Pong", protocol="machado", training=True)
     assert machado.single_action_space.n == 18
     assert machado.metadata["autoreset_mode"].value == "NextStep"
+    # Machado et al.: episodes end at game over only, even in training.
+    assert machado.clip_rewards and not machado.life_loss_terminal
+    assert env.clip_rewards and env.life_loss_terminal
+    assert not make_atari("Pong", training=False).clip_rewards
     env.close()
 
 
