@@ -45,7 +45,8 @@ class AtariView:
         if render_mode not in ("human", "rgb_array"):
             raise ValueError(f"render_mode must be 'human' or 'rgb_array', got {render_mode!r}")
         self.pg = _pygame()
-        self.pg.init()
+        self.pg.display.init()  # not pygame.init(): no audio device is needed
+        self.pg.font.init()
         self.scale, self.render_mode, self.fps, self.title = scale, render_mode, fps, title
         self.size = (FRAME_SIZE * scale, FRAME_SIZE * scale + BAR_HEIGHT)
         self.surface = self.pg.Surface(self.size)
