@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import numba
 import numpy as np
 from numpy.typing import DTypeLike
 
@@ -175,6 +176,17 @@ class ReplayBuffer:
         self.total_added = int(state["total_added"])
 
 
+@numba.njit(cache=True)
+def _sum_tree_set(tree: np.ndarray, leaves: int, index: np.ndarray, values: np.ndarray) -> None:
+    for i in range(index.shape[0]):
+        node = leaves + index[i]
+        tree[node] = values[i]
+        node //= 2
+        while node >= 1:
+            tree[node] = tree[2 * node] + tree[2 * node + 1]
+            node //= 2
+
+
 class SumTree:
     """Binary tree whose internal nodes hold the sum of their leaves: O(log n) prefix search."""
 
@@ -190,15 +202,10 @@ class SumTree:
         return self.tree[self.leaves + np.asarray(index)]
 
     def set(self, index: np.ndarray, values: np.ndarray) -> None:
-        """Set leaf values and refresh their ancestors, vectorised level by level."""
-        nodes = self.leaves + np.asarray(index, dtype=np.int64)
-        self.tree[nodes] = values
-        nodes = np.unique(nodes // 2)
-        while nodes[0] >= 1:
-            self.tree[nodes] = self.tree[2 * nodes] + self.tree[2 * nodes + 1]
-            if nodes[0] == 1:
-                break
-            nodes = np.unique(nodes // 2)
+        """Set leaf values and refresh their ancestors (compiled: this runs on every add)."""
+        index = np.asarray(index, dtype=np.int64)
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), index.shape)
+        _sum_tree_set(self.tree, self.leaves, index, np.ascontiguousarray(values))
 
     def find(self, mass: np.ndarray) -> np.ndarray:
         """Leaf index for each prefix mass in `[0, total)`."""
