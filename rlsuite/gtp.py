@@ -424,7 +424,9 @@ class GtpEngine:
         return ""
 
     def _final_score(self, args: tuple[str, ...]) -> str:
-        return format_score(self.game.score(self.state))
+        from rlsuite.envs.go.sgf import format_result
+
+        return format_result(self.game.score(self.state))
 
     def _showboard(self, args: tuple[str, ...]) -> str:
         from rlsuite.envs.go.coords import GTP_COLUMNS
@@ -482,13 +484,6 @@ def _package_version() -> str:
     from rlsuite import __version__
 
     return __version__
-
-
-def format_score(score: float) -> str:
-    """GTP/SGF result text for black's area lead: B+3.5, W+0.5, or 0 for a draw."""
-    if score == 0:
-        return "0"
-    return f"{'B' if score > 0 else 'W'}+{abs(score):g}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

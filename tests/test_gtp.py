@@ -6,7 +6,7 @@ import pytest
 from rlsuite.envs.go import GoGame
 
 from rlsuite.arena.players import make_player
-from rlsuite.gtp import Command, GtpEngine, format_response, format_score, parse_command
+from rlsuite.gtp import Command, GtpEngine, format_response, parse_command
 
 
 def test_parse_command_follows_the_preprocessing_rules():
@@ -20,10 +20,6 @@ def test_parse_command_follows_the_preprocessing_rules():
 def test_format_response_ends_with_an_empty_line():
     assert format_response(None, "D4") == "= D4\n\n"
     assert format_response(7, "illegal move", ok=False) == "?7 illegal move\n\n"
-
-
-def test_format_score():
-    assert (format_score(3.5), format_score(-0.5), format_score(0.0)) == ("B+3.5", "W+0.5", "0")
 
 
 @pytest.fixture

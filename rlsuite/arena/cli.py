@@ -115,7 +115,8 @@ def run_go(config: ArenaConfig, specs: list[PlayerSpec], console: Console) -> in
     ratings = fit_elo(games, anchor=anchor, prior_draws=config.prior_draws,
                       bootstrap=config.bootstrap, seed=config.seed)
     size = config.board_size
-    title = f"Go {size}x{size}, komi {config.komi:g}: {len(records)} games"
+    games_text = f"{len(records)} game" + ("s" if len(records) != 1 else "")
+    title = f"Go {size}x{size}, komi {config.komi:g}: {games_text}"
     console.print(ratings_table(ratings, title))
     png = plot_ratings(ratings, league.path / "elo.png", title)
     console.print(f"league: {league.records_file}; plot: {png}")

@@ -174,9 +174,9 @@ def schedule(players: Sequence[str], games_per_pair: int, seed: int = 0) -> list
     return tasks
 
 
-def play_task(task: GameTask, config: GoConfig) -> tuple[MatchRecord, State]:
-    """Build the two players of a task, play the game, close them; return its record."""
-    from rlsuite.envs.go import action_to_gtp
+def play_task(task: GameTask, config: GoConfig) -> tuple[MatchRecord, str]:
+    """Build the two players of a task, play the game, close them; return its record and SGF."""
+    from rlsuite.envs.go import GameRecord, action_to_gtp, write_sgf
 
     game = config.build()
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -205,18 +205,15 @@ def play_task(task: GameTask, config: GoConfig) -> tuple[MatchRecord, State]:
         error=outcome.error,
         seed=task.seed,
     )
-    return record, outcome.final_state
+    sgf = GameRecord(n, config.komi, tuple(outcome.actions), outcome.result,
+                     (task.black, task.white))
+    return record, write_sgf(sgf).decode()
 
 
 def _worker_init() -> None:
     """Worker processes share the cores: one BLAS/torch thread each."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
-
-
-def _play_record(task: GameTask, config: GoConfig) -> tuple[MatchRecord, str | None]:
-    record, _ = play_task(task, config)
-    return record, None
 
 
 def default_jobs(players: Sequence[str], tasks: int) -> int:
@@ -228,7 +225,7 @@ def default_jobs(players: Sequence[str], tasks: int) -> int:
 
 def run_games(
     tasks: Sequence[GameTask], config: GoConfig, *, jobs: int = 1
-) -> Iterator[tuple[MatchRecord, str | None]]:
+) -> Iterator[tuple[MatchRecord, str]]:
     """Play tasks, yielding each record and its SGF as its game ends (in finishing order).
 
     jobs=1 plays in this process (needed for a human at a window); more uses a pool of worker
@@ -237,12 +234,12 @@ def run_games(
     """
     if jobs <= 1:
         for task in tasks:
-            yield _play_record(task, config)
+            yield play_task(task, config)
         return
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=get_context(_START_METHOD), initializer=_worker_init
     ) as pool:
-        futures = [pool.submit(_play_record, task, config) for task in tasks]
+        futures = [pool.submit(play_task, task, config) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
 
@@ -258,11 +255,11 @@ class TwoGtpResult:
     @property
     def agreed(self) -> bool:
         """Both engines report the same final score as our referee's Tromp-Taylor count."""
-        from rlsuite.gtp import format_score
+        from rlsuite.envs.go.sgf import format_result
 
         if self.outcome.score is None:
             return False
-        ours = format_score(self.outcome.score)
+        ours = format_result(self.outcome.score)
         return self.black_says == self.white_says == ours
 
 
