@@ -23,7 +23,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rlsuite.envs.go import GoGame
 
 PROTOCOL_VERSION = "2"
 ENGINE_NAME = "rlsuite"
@@ -324,6 +327,7 @@ class GtpEngine:
             "final_score": self._final_score,
         }
         self.history: list[Any] = []
+        self.game: GoGame
         self._setup(board_size, komi)
 
     # ----- state -------------------------------------------------------------------------
@@ -332,12 +336,13 @@ class GtpEngine:
         """New rules; a new board size clears the board, a new komi keeps the position."""
         from rlsuite.envs.go import GoGame
 
+        previous = self.game.board_size if self.history else None
         # Controllers may play long clean-up phases; give the move cap ample room.
         self.game = GoGame(
             board_size, komi, superko=self.superko,  # type: ignore[arg-type]
             allow_suicide=self.allow_suicide, max_moves=8 * board_size * board_size,
         )
-        if not self.history or self.history[0].points != board_size**2:
+        if previous != board_size:
             self.history = [self.game.initial_state()]
         self.player.reset(self.game)
 

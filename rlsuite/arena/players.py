@@ -341,7 +341,7 @@ def _same_position(game: GoGame, a: GoState, b: GoState) -> bool:
     return (
         a.move_count == b.move_count
         and game.to_play(a) == game.to_play(b)
-        and bool(np.array_equal(a.hist[0, 0], b.hist[0, 0]))
+        and bool(np.array_equal(game.board(a), game.board(b)))
     )
 
 
