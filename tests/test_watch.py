@@ -8,6 +8,7 @@ from PIL import Image
 from rlsuite.envs.go import GoGame, gtp_to_action
 from rlsuite.envs.go.view import BLACK, WHITE, WOOD
 
+from rlsuite.arena.match import GoConfig, default_jobs, run_games, schedule
 from rlsuite.arena.players import HumanPlayer, Resign
 from rlsuite.watch import (
     ChipWatchConfig,
@@ -149,6 +150,18 @@ def test_watch_go_with_a_human_who_resigns():
     click(resign)  # queued: read when the human is first to move
     outcomes = watch_go(GoWatchConfig(black="human", white="random", board_size=5, fps=0))
     assert outcomes[0].result == "W+R" and outcomes[0].actions == []
+
+
+def test_human_plays_in_the_arena_in_its_own_window():
+    window = GoWindow(5)
+    resign = window.buttons["resign"].center
+    window.close()
+    pygame.display.init()
+    click(resign)
+    tasks = schedule(["human", "random"], 1)
+    assert default_jobs(["human", "random"], len(tasks)) == 1  # a person plays in-process
+    ((record, _),) = run_games(tasks, GoConfig(board_size=5, komi=0.5), jobs=1)
+    assert record.result == "W+R" and record.black == "human" and record.moves == []
 
 
 def test_watch_chip_animates_the_placement(tmp_path):

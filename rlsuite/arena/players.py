@@ -370,9 +370,11 @@ class HumanPlayer:
 
         if not isinstance(game, GoGame):
             raise ValueError(f"human plays Go only, not {type(game).__name__}")
-        if self.window is None:
+        if self._own_window and (self.window is None or self.window.view.n != game.board_size):
             from rlsuite.watch import GoWindow
 
+            if self.window is not None:
+                self.window.close()
             self.window = GoWindow(game.board_size)
         self.game = game
 
