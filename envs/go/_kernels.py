@@ -1,16 +1,17 @@
 """Compiled Go rules: move legality, stone placement with captures, area scoring, planes.
 
-Everything here works on the struct-of-arrays batch described in `rlsuite.envs.go.state`
-(one leading batch axis on every array) and mutates in place; `rules.GoGame` is the safe,
-copying front end. Chains are kept incrementally the way fast engines do (GnuGo, Pachi,
-OpenSpiel): each stone knows its chain head, stones of a chain form a circular linked list,
-and each chain keeps pseudo-liberties (count, sum and sum of squares of the liberty
-indices, one entry per stone/empty-neighbour pair). A chain is in atari exactly when all its
-pseudo-liberties are the same point, i.e. when ``count * sum_sq == sum ** 2``, so a legality
-test is O(1) per point and a capture touches only the captured stones.
-Positional superko uses Zobrist hashing: the hash of the position a move would create is
-known before playing it (stone key xor the keys of the chains it captures), and is looked up
-in the game's hash history behind a small Bloom filter, so most moves never scan it.
+Everything here works on the batch layout of `rlsuite.envs.go.state` (one row of bytes per
+game, unpacked into typed views by `unpack`, plus one row of `meta`) and mutates in place;
+`rules.GoGame` is the safe, copying front end. Chains are kept incrementally the way fast
+engines do (GnuGo, Pachi, OpenSpiel): each stone knows its chain head, stones of a chain
+form a circular linked list, and each chain keeps pseudo-liberties (count, sum and sum of
+squares of the liberty indices, one entry per stone/empty-neighbour pair). A chain is in
+atari exactly when all its pseudo-liberties are the same point, i.e. when
+``count * sum_sq == sum ** 2``, so a legality test is O(1) per point and a capture touches
+only the captured stones. Positional superko uses Zobrist hashing: the hash of the position
+a move would create is known before playing it (stone key xor the keys of the chains it
+captures), and is looked up in the game's hash history behind a small Bloom filter, so most
+moves never scan it.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ END_NONE, END_PASSES, END_MOVE_CAP, END_CAPTURE = 0, 1, 2, 3
 # move status codes
 OK, OCCUPIED, SUICIDE, KO_BAN, SUPERKO, FINISHED, OUT_OF_RANGE = range(7)
 
-# entries of the int64 `cfg` array a GoGame passes to every kernel
+# entries of the int64 `cfg` array a GoGame passes to every kernel: rules, then the layout of
+# a state's bytes (hashes from 0, chains from CFG_OFF_CHAINS, hist from CFG_OFF_HIST)
 CFG_N, CFG_POINTS, CFG_MAX_MOVES, CFG_POSITIONAL, CFG_SUICIDE, CFG_CAPTURE = range(6)
-N_CFG = 6
+CFG_DEPTH, CFG_OFF_CHAINS, CFG_OFF_HIST = 6, 7, 8
+N_CFG = 9
 
 # the uint64 `hashes` row is [chain hash per point | Bloom filter | position hash per move];
 # the filter has 8192 bits and two probes, taken from the top and the middle of the hash
@@ -286,20 +289,45 @@ def play(hist, ch, hs, meta, a, nbr, keys, cfg) -> int:
 
 
 @nb.njit(cache=True)
-def play_at(hist, chains, hashes, meta, b, a, nbr, keys, cfg) -> int:
-    """`play` on board b of a batch (the single-state entry point)."""
-    return play(hist[b], chains[b], hashes[b], meta[b], a, nbr, keys, cfg)
+def unpack(row, cfg):
+    """Typed views (hist int8 [H, P], chains int32 [7, P], hashes uint64) of a state's bytes."""
+    points = cfg[CFG_POINTS]
+    off_chains = cfg[CFG_OFF_CHAINS]
+    off_hist = cfg[CFG_OFF_HIST]
+    hs = row[:off_chains].view(np.uint64)
+    ch = row[off_chains:off_hist].view(np.int32).reshape((N_CHAIN_ROWS, points))
+    depth = cfg[CFG_DEPTH]
+    hist = row[off_hist : off_hist + depth * points].view(np.int8).reshape((depth, points))
+    return hist, ch, hs
 
 
 @nb.njit(cache=True)
-def play_batch(hist, chains, hashes, meta, actions, nbr, keys, cfg, status) -> None:
-    """Play actions[b] on every board b; a negative action leaves its board untouched."""
+def play_one(data, meta, a, nbr, keys, cfg) -> int:
+    """`play` on game 0 (the single-state entry point)."""
+    hist, ch, hs = unpack(data[0], cfg)
+    return play(hist, ch, hs, meta[0], a, nbr, keys, cfg)
+
+
+@nb.njit(cache=True)
+def move_status_at(data, meta, b, a, nbr, keys, cfg) -> int:
+    """Legality of action a in game b, without playing it."""
+    if meta[b, END] != END_NONE:
+        return FINISHED
+    if a == cfg[CFG_POINTS]:
+        return OK
+    hist, ch, hs = unpack(data[b], cfg)
+    return move_status(current_board(hist, meta[b]), ch, hs, meta[b], a, nbr, keys, cfg)
+
+
+@nb.njit(cache=True)
+def play_batch(data, meta, actions, nbr, keys, cfg, status) -> None:
+    """Play actions[b] on every game b; a negative action leaves its game untouched."""
     for b in range(actions.shape[0]):
-        a = actions[b]
-        if a < 0:
+        if actions[b] < 0:
             status[b] = OK
         else:
-            status[b] = play(hist[b], chains[b], hashes[b], meta[b], a, nbr, keys, cfg)
+            hist, ch, hs = unpack(data[b], cfg)
+            status[b] = play(hist, ch, hs, meta[b], actions[b], nbr, keys, cfg)
 
 
 @nb.njit(cache=True)
@@ -335,51 +363,113 @@ def _board_mask(board, ch, hs, meta, nbr, keys, cfg, row, capture) -> None:
 
 
 @nb.njit(cache=True)
-def legal_masks(hist, chains, hashes, meta, nbr, keys, cfg, out) -> None:
-    """out[b, a] = action a is legal on board b (all False once a game has ended)."""
-    capture = np.zeros(cfg[CFG_POINTS], np.bool_)
-    for b in range(hist.shape[0]):
-        if meta[b, END] != END_NONE:
-            out[b, :] = False
-        else:
-            board = current_board(hist[b], meta[b])
-            _board_mask(board, chains[b], hashes[b], meta[b], nbr, keys, cfg, out[b], capture)
+def _mask_into(hist, ch, hs, meta, nbr, keys, cfg, row, capture) -> None:
+    if meta[END] != END_NONE:
+        row[:] = False
+    else:
+        board = current_board(hist, meta)
+        _board_mask(board, ch, hs, meta, nbr, keys, cfg, row, capture)
 
 
 @nb.njit(cache=True)
-def random_actions(hist, chains, hashes, meta, nbr, keys, cfg, uniforms, out) -> None:
-    """out[b] = a uniformly random legal action of board b (-1 once its game has ended).
+def legal_masks(data, meta, nbr, keys, cfg, out) -> None:
+    """out[b, a] = action a is legal in game b (all False once a game has ended)."""
+    capture = np.zeros(cfg[CFG_POINTS], np.bool_)
+    for b in range(meta.shape[0]):
+        hist, ch, hs = unpack(data[b], cfg)
+        _mask_into(hist, ch, hs, meta[b], nbr, keys, cfg, out[b], capture)
 
-    Rejection sampling over all actions with the pre-drawn uniforms[b, :-1] (pass is always
-    legal, so the accepted action is uniform over the legal ones); when every try misses, the
-    last uniform picks among the legal actions listed in full. Either way it is uniform, and
-    a typical move costs one O(1) legality test instead of a whole mask."""
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+@nb.njit(cache=True)
+def _next_random(state):
+    """splitmix64 (Steele, Lea and Flood, OOPSLA 2014): (next state, 64 random bits)."""
+    state = state + _GOLDEN
+    z = (state ^ (state >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return state, z ^ (z >> np.uint64(31))
+
+
+@nb.njit(cache=True)
+def _below(bits, m):
+    """A number in 0..m-1 from random bits (m < 2**31)."""
+    return (np.int64(bits >> np.uint64(33)) * m) >> 31
+
+
+@nb.njit(cache=True)
+def _random_action(hist, ch, hs, meta, nbr, keys, cfg, rand, tries, row, capture):
+    """(A uniformly random legal action or -1 once the game has ended, next random state).
+
+    Rejection sampling over all actions (pass is always legal, so the accepted action is
+    uniform over the legal ones); when `tries` draws all miss, one more draw picks among the
+    legal actions listed in full. Either way it is uniform, and a typical move costs one O(1)
+    legality test instead of a whole mask."""
+    if meta[END] != END_NONE:
+        return -1, rand
     points = cfg[CFG_POINTS]
-    tries = uniforms.shape[1] - 1
-    legal = np.empty(points + 1, np.int64)
+    board = current_board(hist, meta)
+    for _ in range(tries):
+        rand, bits = _next_random(rand)
+        a = _below(bits, points + 1)
+        if a == points or (
+            board[a] == 0 and move_status(board, ch, hs, meta, a, nbr, keys, cfg) == OK
+        ):
+            return a, rand
+    _board_mask(board, ch, hs, meta, nbr, keys, cfg, row, capture)
+    count = 0
+    for a in range(points + 1):
+        count += row[a]
+    rand, bits = _next_random(rand)
+    k = _below(bits, count)
+    for a in range(points + 1):
+        if row[a]:
+            if k == 0:
+                return a, rand
+            k -= 1
+    return points, rand
+
+
+@nb.njit(cache=True)
+def random_actions(data, meta, nbr, keys, cfg, seed, tries, out) -> None:
+    """out[b] = a uniformly random legal action of game b (-1 once it has ended), from a
+    splitmix64 stream started at `seed`."""
+    points = cfg[CFG_POINTS]
     capture = np.zeros(points, np.bool_)
     row = np.empty(points + 1, np.bool_)
-    for b in range(hist.shape[0]):
-        out[b] = -1
-        if meta[b, END] != END_NONE:
-            continue
-        board = current_board(hist[b], meta[b])
-        for t in range(tries):
-            a = min(int(uniforms[b, t] * (points + 1)), points)
-            if a == points or (
-                board[a] == 0
-                and move_status(board, chains[b], hashes[b], meta[b], a, nbr, keys, cfg) == OK
-            ):
-                out[b] = a
-                break
-        if out[b] < 0:
-            _board_mask(board, chains[b], hashes[b], meta[b], nbr, keys, cfg, row, capture)
-            count = 0
-            for a in range(points + 1):
-                if row[a]:
-                    legal[count] = a
-                    count += 1
-            out[b] = legal[min(int(uniforms[b, tries] * count), count - 1)]
+    rand = np.uint64(seed)
+    for b in range(meta.shape[0]):
+        hist, ch, hs = unpack(data[b], cfg)
+        out[b], rand = _random_action(
+            hist, ch, hs, meta[b], nbr, keys, cfg, rand, tries, row, capture
+        )
+
+
+@nb.njit(cache=True)
+def env_step(data, meta, a, reply_seed, viewer, nbr, keys, cfg, mask, planes) -> int:
+    """One step of a single-agent env on game 0, fused into one call: play `a` (skipped when
+    negative), then, if `reply_seed` >= 0 and it is the opponent's turn (not `viewer`'s), a
+    uniformly random reply; then refresh the legal mask and the planes seen by `viewer`.
+    Returns the status of `a` (on failure nothing changes: no reply, mask and planes as
+    they were)."""
+    hist, ch, hs = unpack(data[0], cfg)
+    status = OK
+    if a >= 0:
+        status = play(hist, ch, hs, meta[0], a, nbr, keys, cfg)
+        if status != OK:
+            return status
+    capture = np.zeros(cfg[CFG_POINTS], np.bool_)
+    if reply_seed >= 0 and meta[0, END] == END_NONE and meta[0, TO_PLAY] != viewer:
+        reply, _ = _random_action(
+            hist, ch, hs, meta[0], nbr, keys, cfg, np.uint64(reply_seed), 64, mask, capture
+        )
+        play(hist, ch, hs, meta[0], reply, nbr, keys, cfg)
+    _mask_into(hist, ch, hs, meta[0], nbr, keys, cfg, mask, capture)
+    _encode_into(hist, meta[0], viewer, planes)
+    return status
 
 
 @nb.njit(cache=True)
@@ -427,33 +517,40 @@ def area_counts(board, nbr, out) -> None:
 
 
 @nb.njit(cache=True)
-def area_batch(hist, meta, nbr, out) -> None:
-    for b in range(hist.shape[0]):
-        area_counts(current_board(hist[b], meta[b]), nbr, out[b])
+def area_batch(data, meta, nbr, cfg, out) -> None:
+    for b in range(meta.shape[0]):
+        hist, _, _ = unpack(data[b], cfg)
+        area_counts(current_board(hist, meta[b]), nbr, out[b])
 
 
 @nb.njit(cache=True)
-def encode_batch(hist, meta, perspective, out) -> None:
+def _encode_into(hist, meta, viewer, out) -> None:
     """AlphaGo Zero planes (Silver et al., Nature 550, 2017, Methods): for each of the last H
     positions, stones of the viewer then of the opponent, then a plane of ones if black is to
-    play. perspective[b] < 0 means the player to move on board b."""
-    depth = hist.shape[1]
-    for b in range(hist.shape[0]):
-        viewer = perspective[b] if perspective[b] >= 0 else meta[b, TO_PLAY]
-        mine = 1 if viewer == 0 else -1
-        for k in range(depth):
-            board = hist[b, (meta[b, MOVES] - k) % depth]
-            for p in range(board.shape[0]):
-                v = board[p]
-                out[b, 2 * k, p] = v == mine
-                out[b, 2 * k + 1, p] = v == -mine
-        out[b, 2 * depth, :] = 1 if meta[b, TO_PLAY] == 0 else 0
+    play. A negative viewer means the player to move."""
+    depth = hist.shape[0]
+    mine = 1 if (viewer if viewer >= 0 else meta[TO_PLAY]) == 0 else -1
+    for k in range(depth):
+        board = hist[(meta[MOVES] - k) % depth]
+        for p in range(board.shape[0]):
+            v = board[p]
+            out[2 * k, p] = v == mine
+            out[2 * k + 1, p] = v == -mine
+    out[2 * depth, :] = 1 if meta[TO_PLAY] == 0 else 0
 
 
 @nb.njit(cache=True)
-def setup_board(hist, ch, hs, board, nbr, keys) -> int:
-    """Place the stones of `board` on an empty state row; returns a point of a chain left
+def encode_batch(data, meta, viewer, cfg, out) -> None:
+    for b in range(meta.shape[0]):
+        hist, _, _ = unpack(data[b], cfg)
+        _encode_into(hist, meta[b], viewer, out[b])
+
+
+@nb.njit(cache=True)
+def setup_board(data, board, nbr, keys, cfg) -> int:
+    """Place the stones of `board` on the empty game 0; returns a point of a chain left
     without liberties (an impossible position), or -1."""
+    hist, ch, hs = unpack(data[0], cfg)
     points = board.shape[0]
     h = _U0
     for p in range(points):

@@ -1,11 +1,16 @@
 """`GoEnv`: Go as a single-agent Gymnasium env against a pluggable opponent (`rlsuite/Go-v0`).
 
-The agent plays one colour; after each of its moves the opponent (`"random"`, `"greedy"` or
-any `rlsuite.player.Player`) answers inside the same `step`. Observations are the AlphaGo
-Zero planes of `GoGame.encode` from the agent's side, a plain uint8 `Box` so SB3 works
-unchanged; the legal moves travel as `info["action_mask"]` and `action_masks()` (for
-sb3-contrib's MaskablePPO). Once the game is over the mask offers only pass, so maskable
-samplers never meet an all-False row. The reward is +1 / -1 / 0 at the end, 0 before.
+The agent plays one colour; after each of its moves the opponent answers inside the same
+`step`. Observations are the AlphaGo Zero planes of `GoGame.encode` from the agent's side, a
+plain uint8 `Box` so SB3 works unchanged; the legal moves travel as `info["action_mask"]`
+and `action_masks()` (for sb3-contrib's MaskablePPO). Once the game is over the mask offers
+only pass, so maskable samplers never meet an all-False row. The reward is +1 / -1 / 0 at
+the end, 0 before.
+
+Opponents: "greedy" is `rlsuite.player.GreedyPlayer`; any `Player` object is asked through
+its `act` (with a copy of the state, which it may keep); "random" - uniform over the legal
+moves, like `RandomPlayer` - is drawn inside the compiled step (`GoGame.step_in_place`) from
+the env's seeded generator, so a step is one compiled call.
 """
 
 from __future__ import annotations
@@ -19,13 +24,10 @@ from rlsuite.envs.go.coords import check_action
 from rlsuite.envs.go.rules import GoGame, Rules, Superko
 from rlsuite.envs.go.state import GoState
 
-from rlsuite.player import GreedyPlayer, Player, RandomPlayer
+from rlsuite.player import GreedyPlayer, Player
 
 Colour = Literal["black", "white", "random"]
-_OPPONENTS: dict[str, type[RandomPlayer] | type[GreedyPlayer]] = {
-    "random": RandomPlayer,
-    "greedy": GreedyPlayer,
-}
+_DRAWS = 1024  # seeds of random replies drawn from the env's generator at a time
 
 
 class GoEnv(gym.Env[np.ndarray, np.int64]):
@@ -65,7 +67,7 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
             max_moves=max_moves,
             history=history,
         )
-        if isinstance(opponent, str) and opponent not in _OPPONENTS:
+        if isinstance(opponent, str) and opponent not in ("random", "greedy"):
             raise ValueError(f"opponent must be 'random', 'greedy' or a Player, got {opponent!r}")
         if not isinstance(opponent, str) and not isinstance(opponent, Player):
             raise ValueError(f"opponent {opponent!r} does not implement reset/act/close")
@@ -85,11 +87,14 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
         self.render_mode = render_mode
         self.observation_space = spaces.Box(0, 1, self.game.observation_shape, np.uint8)
         self.action_space = spaces.Discrete(self.game.num_actions)
-        self.opponent: Player = opponent if not isinstance(opponent, str) else RandomPlayer(0)
+        self.opponent: Player | None = None if isinstance(opponent, str) else opponent
         self.agent = 0
         self.state: GoState = self.game.initial_state()
-        self._lost_by_illegal_move = False
-        self._mask = self.game.legal_mask(self.state)
+        self._over = False  # also set by an illegal move under illegal_action="lose"
+        self._mask = np.zeros(self.game.num_actions, np.bool_)
+        self._planes = np.zeros((self.game.observation_shape[0], board_size**2), np.uint8)
+        self._draws = np.empty(0, np.int64)
+        self._next_draw = 0
         self._view: Any = None
 
     # ----- Gymnasium API ------------------------------------------------------------------
@@ -98,39 +103,34 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        if isinstance(self.opponent_spec, str):  # a fresh opponent, seeded from the env's RNG
-            self.opponent.close()
-            opponent_seed = int(self.np_random.integers(2**63))
-            self.opponent = _OPPONENTS[self.opponent_spec](opponent_seed)
+        self._draws, self._next_draw = self._draws[:0], 0
+        if self.opponent_spec == "greedy":  # a fresh opponent, seeded from the env's RNG
+            self.opponent = GreedyPlayer(int(self.np_random.integers(2**63)))
         if self.agent_color == "random":
             self.agent = int(self.np_random.integers(2))
         else:
             self.agent = 0 if self.agent_color == "black" else 1
-        self.opponent.reset(self.game)
+        if self.opponent is not None:
+            self.opponent.reset(self.game)
         self.state = self.game.initial_state()
-        self._lost_by_illegal_move = False
-        if self.agent == 1:
-            self._opponent_moves()
-        return self._observe(), self._info()
+        self._over = False
+        self._advance(-1)
+        return self._observation(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         a = check_action(action, self.game.board_size)
-        if self._lost_by_illegal_move or self.game.is_terminal(self.state):
+        if self._over:
             raise RuntimeError("the game is over: call reset() before step()")
-        try:
-            self.state = self.game.next_state(self.state, a)
-        except ValueError as err:
+        error = self._advance(a)
+        if error is not None:
             if self.illegal_action == "raise":
-                raise
-            self._lost_by_illegal_move = True
-            obs = self._observe()
-            return obs, -1.0, True, False, {"illegal_move": str(err), **self._info()}
-        if not self.game.is_terminal(self.state):
-            self._opponent_moves()
-        obs = self._observe()
-        terminated = self.game.is_terminal(self.state)
-        reward = float(self.game.returns(self.state)[self.agent]) if terminated else 0.0
-        return obs, reward, terminated, False, self._info()
+                raise ValueError(error)
+            self._over = True
+            self._mask[:] = False
+            self._mask[self.game.pass_action] = True
+            return self._observation(), -1.0, True, False, {"illegal_move": error, **self._info()}
+        reward = float(self.game.returns(self.state)[self.agent]) if self._over else 0.0
+        return self._observation(), reward, self._over, False, self._info()
 
     def action_masks(self) -> np.ndarray:
         """bool[num_actions] legal actions for the agent (sb3-contrib's MaskablePPO hook)."""
@@ -150,28 +150,41 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
         if self._view is not None:
             self._view.close()
             self._view = None
-        self.opponent.close()
+        if self.opponent is not None:
+            self.opponent.close()
 
     # ----- internals ----------------------------------------------------------------------
 
-    def _opponent_moves(self) -> None:
-        move = self.opponent.act(self.state)
-        error = self.game.move_error(self.state, move)
-        if error is not None:
-            raise RuntimeError(f"opponent {getattr(self.opponent, 'name', self.opponent)}: {error}")
-        self.state = self.game.next_state(self.state, move)
-
-    def _observe(self) -> np.ndarray:
-        if self._lost_by_illegal_move or self.game.is_terminal(self.state):
-            self._mask = self._finished_mask()
+    def _advance(self, action: int) -> str | None:
+        """Play the agent's action (none if negative), then the opponent's reply while it is
+        the opponent's turn; refresh mask and planes. Returns why the action is illegal."""
+        game, state = self.game, self.state
+        if self.opponent is None:  # the built-in random opponent, inside the compiled step
+            error = game.step_in_place(
+                state, action, self.agent, self._mask, self._planes, self._reply_draw()
+            )
         else:
-            self._mask = self.game.legal_mask(self.state)
-        return self.game.encode(self.state, perspective=self.agent)
+            error = game.step_in_place(state, action, self.agent, self._mask, self._planes)
+            if error is None and not game.is_terminal(state) and game.to_play(state) != self.agent:
+                reply = self.opponent.act(state.copy())
+                why = game.move_error(state, reply)
+                if why is not None:
+                    raise RuntimeError(f"opponent {getattr(self.opponent, 'name', '?')}: {why}")
+                game.step_in_place(state, reply, self.agent, self._mask, self._planes)
+        if game.is_terminal(state):
+            self._over = True
+            self._mask[:] = False
+            self._mask[game.pass_action] = True
+        return error
 
-    def _finished_mask(self) -> np.ndarray:
-        mask = np.zeros(self.game.num_actions, np.bool_)
-        mask[self.game.pass_action] = True
-        return mask
+    def _reply_draw(self) -> int:
+        if self._next_draw == len(self._draws):
+            self._draws, self._next_draw = self.np_random.integers(2**63, size=_DRAWS), 0
+        self._next_draw += 1
+        return int(self._draws[self._next_draw - 1])
+
+    def _observation(self) -> np.ndarray:
+        return self._planes.reshape(self.game.observation_shape).copy()
 
     def _info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"action_mask": self._mask.copy()}

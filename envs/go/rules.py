@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from rlsuite.envs.go import _kernels as K
 from rlsuite.envs.go.coords import action_to_gtp, check_action, check_board_size
-from rlsuite.envs.go.state import GoBatch, GoState, _Arrays
+from rlsuite.envs.go.state import GoBatch, GoState, Layout, _Arrays
 from rlsuite.envs.go.symmetry import action_permutations, transform_planes, transform_policy
 
 Rules = Literal["tromp-taylor", "capture"]
@@ -90,7 +90,6 @@ class GoGame:
         self.pass_action = n * n
         self.observation_shape = (2 * history + 1, n, n)
         self._points = n * n
-        self._hash_len = n * n + K.BLOOM_WORDS + max_moves + 1
         self._nbr = _neighbours(n)
         # Keys depend only on N, so equal boards hash equal across GoGame instances.
         self._keys = np.random.default_rng(_ZOBRIST_SEED + n).integers(
@@ -103,6 +102,10 @@ class GoGame:
         cfg[K.CFG_POSITIONAL] = superko == "positional"
         cfg[K.CFG_SUICIDE] = self.allow_suicide
         cfg[K.CFG_CAPTURE] = rules == "capture"
+        self.layout = Layout.build(n * n, history, max_moves)
+        cfg[K.CFG_DEPTH] = history
+        cfg[K.CFG_OFF_CHAINS] = self.layout.off_chains
+        cfg[K.CFG_OFF_HIST] = self.layout.off_hist
         self._cfg = cfg
         self._rules = (self._nbr, self._keys, cfg)  # the trailing arguments of every kernel
 
@@ -119,20 +122,21 @@ class GoGame:
         """`size` empty boards, black to play."""
         if size < 1:
             raise ValueError(f"batch size must be at least 1, got {size}")
-        hist = np.zeros((size, self.history, self._points), np.int8)
-        chains = np.zeros((size, K.N_CHAIN_ROWS, self._points), np.int32)
-        hashes = np.zeros((size, self._hash_len), np.uint64)
-        meta = np.zeros((size, K.N_META), np.int32)
-        meta[:, K.KO] = -1
-        meta[:, K.LAST] = -1
+        batch = GoBatch(
+            np.zeros((size, self.layout.row_bytes), np.uint8),
+            np.zeros((size, K.N_META), np.int32),
+            self.layout,
+        )
+        batch.meta[:, K.KO] = -1
+        batch.meta[:, K.LAST] = -1
+        _, chains, hashes = self.layout.views(batch.data)
         chains[:, K.FREE] = self._nbr[:, 0]
-        hashes[:, self._points] = np.uint64(1)  # Bloom bit of the empty board's hash 0
-        return GoBatch(hist, chains, hashes, meta)
+        hashes[:, self._points] = np.uint64(1)  # Bloom bits of the empty board's hash 0
+        return batch
 
     def initial_state(self, rng: np.random.Generator | None = None) -> GoState:
         """The empty board, black to play (`rng` is unused: Go starts the same every time)."""
-        b = self.initial_batch(1)
-        return GoState(b.hist, b.chains, b.hashes, b.meta)
+        return GoState(*self.initial_batch(1).arrays, self.layout)
 
     def state_from_board(
         self, board: np.ndarray, to_play: int = 0, ko_point: int | None = None
@@ -153,14 +157,7 @@ class GoGame:
             raise ValueError(f"to_play must be 0 (black) or 1 (white), got {to_play!r}")
         state = self.initial_state()
         state.hashes[0, self._points] = 0
-        dead = K.setup_board(
-            state.hist[0],
-            state.chains[0],
-            state.hashes[0],
-            arr.astype(np.int8).ravel(),
-            self._nbr,
-            self._keys,
-        )
+        dead = K.setup_board(state.data, arr.astype(np.int8).ravel(), *self._rules)
         if dead >= 0:
             raise ValueError(f"the chain at {action_to_gtp(dead, n)} has no liberty")
         state.meta[0, K.TO_PLAY] = to_play
@@ -172,13 +169,8 @@ class GoGame:
         return state
 
     def _check_state(self, state: _Arrays) -> None:
-        if state.hist.shape[1:] != (self.history, self._points) or (
-            state.hashes.shape[1] != self._hash_len
-        ):
-            raise ValueError(
-                f"state does not belong to {self!r} "
-                f"(hist {state.hist.shape[1:]}, hashes {state.hashes.shape[1]})"
-            )
+        if state.layout is not self.layout and state.layout != self.layout:
+            raise ValueError(f"state does not belong to {self!r} (its layout is {state.layout})")
 
     # ----- single-state API ---------------------------------------------------------------
 
@@ -187,7 +179,7 @@ class GoGame:
         self._check_state(state)
         a = check_action(action, self.board_size)
         out = state.copy()
-        status = K.play_at(*out.arrays, 0, a, *self._rules)
+        status = K.play_one(out.data, out.meta, a, *self._rules)
         if status != K.OK:
             raise ValueError(self._illegal_message(a, status))
         return out
@@ -196,17 +188,32 @@ class GoGame:
         """Why `action` is illegal in `state` (a sentence naming the move), or None if legal."""
         self._check_state(state)
         a = check_action(action, self.board_size)
-        if state.meta[0, K.END] != K.END_NONE:
-            status = K.FINISHED
-        elif a == self._points:
-            return None
-        else:
-            _, chains, hashes, meta = state.arrays
-            board = state.boards[0]
-            status = K.move_status(board, chains[0], hashes[0], meta[0], a, *self._rules)
+        status = K.move_status_at(state.data, state.meta, 0, a, *self._rules)
         return None if status == K.OK else self._illegal_message(a, status)
 
+    def step_in_place(
+        self,
+        state: GoState,
+        action: int,
+        viewer: int,
+        mask: np.ndarray,
+        planes: np.ndarray,
+        reply_seed: int = -1,
+    ) -> str | None:
+        """The env adapters' fused step, in one compiled call: play `action` on `state` IN
+        PLACE (skipped when negative; the caller has range-checked it), then, given a
+        `reply_seed` >= 0 and a running game where `viewer` is not to play, a uniformly
+        random reply (as `random_actions`, seeded by it); then write the legal mask into
+        `mask` (bool [num_actions]) and the planes seen by `viewer` into `planes` (uint8
+        [channels, N * N]). Returns None, or why `action` is illegal (then nothing changed)."""
+        status = K.env_step(
+            state.data, state.meta, action, reply_seed, viewer, *self._rules, mask, planes
+        )
+        return None if status == K.OK else self._illegal_message(action, status)
+
     def _illegal_message(self, a: int, status: int) -> str:
+        if status == K.OUT_OF_RANGE:
+            return f"action {a} out of range 0..{self._points}"
         move = action_to_gtp(a, self.board_size)
         return f"illegal move {move} (action {a}): {ILLEGAL_REASONS[status]}"
 
@@ -223,7 +230,8 @@ class GoGame:
 
     def board(self, state: GoState) -> np.ndarray:
         """int8[N, N] copy of the board: 0 empty, 1 black, -1 white; row 0 at the top."""
-        return state.boards[0].reshape(self.board_size, self.board_size)
+        row = state.meta[0, K.MOVES] % self.history
+        return state.hist[0, row].reshape(self.board_size, self.board_size).copy()
 
     def area(self, state: GoState) -> tuple[int, int]:
         """Tromp-Taylor (black, white) area: stones plus empty regions reaching only that colour."""
@@ -256,7 +264,7 @@ class GoGame:
         moves = moves[~own_eyes(self.board(state), me)[moves]]
         if moves.size == 0:
             return self.pass_action
-        after = self.next_states(GoBatch(*state.arrays).take(np.zeros(moves.size)), moves)
+        after = self.next_states(GoBatch(*state.arrays, state.layout).take(0 * moves), moves)
         area = self.area_batch(after)
         lead = (area[:, 0] - area[:, 1]) * me
         if self.rules == "capture":
@@ -291,43 +299,43 @@ class GoGame:
     ) -> GoBatch:
         """Play actions[b] on every board b. A negative action leaves its board as it is (for
         finished games in a batch). Returns a new batch unless `inplace`; an illegal action
-        raises ValueError naming the board and the move (boards before it may then have moved
-        when `inplace`)."""
+        raises ValueError naming the board and the move (with `inplace`, the other boards
+        have moved)."""
         self._check_state(batch)
         acts = np.asarray(actions)
-        if acts.shape != (batch.meta.shape[0],) or not np.issubdtype(acts.dtype, np.integer):
+        if acts.shape != (batch.meta.shape[0],) or acts.dtype.kind not in "iu":
             raise ValueError(
                 f"actions must be integers of shape ({batch.meta.shape[0]},), "
                 f"got {acts.dtype} {acts.shape}"
             )
         out = batch if inplace else batch.copy()
         status = np.empty(acts.shape[0], np.int32)
-        K.play_batch(*out.arrays, acts.astype(np.int64, copy=False), *self._rules, status)
-        bad = np.flatnonzero(status != K.OK)
-        if bad.size:
-            b = int(bad[0])
+        K.play_batch(out.data, out.meta, acts.astype(np.int64, copy=False), *self._rules, status)
+        if status.any():
+            b = int(np.flatnonzero(status)[0])
             a = int(acts[b])
             if status[b] == K.OUT_OF_RANGE:
                 raise ValueError(f"board {b}: action {a} out of range 0..{self._points}")
             raise ValueError(f"board {b}: {self._illegal_message(a, int(status[b]))}")
-        return out if isinstance(out, GoBatch) else GoBatch(*out.arrays)
+        return out if isinstance(out, GoBatch) else GoBatch(*out.arrays, out.layout)
 
     def legal_masks(self, batch: _Arrays) -> np.ndarray:
         """bool[B, num_actions] legal actions of every board."""
         self._check_state(batch)
         out = np.empty((batch.meta.shape[0], self.num_actions), np.bool_)
-        K.legal_masks(*batch.arrays, *self._rules, out)
+        K.legal_masks(batch.data, batch.meta, *self._rules, out)
         return out
 
     def random_actions(
-        self, batch: _Arrays, rng: np.random.Generator, tries: int = 8
+        self, batch: _Arrays, rng: np.random.Generator, tries: int = 64
     ) -> np.ndarray:
-        """int64[B]: a uniformly random legal action per board (-1 where the game is over),
-        drawn without building whole masks (see `_kernels.random_actions`)."""
+        """int64[B]: a uniformly random legal action per game (-1 where the game is over),
+        by rejection sampling (up to `tries` draws, then a full mask) from a compiled
+        splitmix64 stream seeded by one draw from `rng`."""
         self._check_state(batch)
-        size = batch.meta.shape[0]
-        out = np.empty(size, np.int64)
-        K.random_actions(*batch.arrays, *self._rules, rng.random((size, tries + 1)), out)
+        out = np.empty(batch.meta.shape[0], np.int64)
+        seed = int(rng.integers(2**63))
+        K.random_actions(batch.data, batch.meta, *self._rules, seed, tries, out)
         return out
 
     def encode_batch(self, batch: _Arrays, perspective: int | None = None) -> np.ndarray:
@@ -337,9 +345,9 @@ class GoGame:
         size = batch.meta.shape[0]
         if perspective not in (None, 0, 1):
             raise ValueError(f"perspective must be None, 0 or 1, got {perspective!r}")
-        view = np.full(size, -1 if perspective is None else perspective, np.int64)
+        viewer = -1 if perspective is None else perspective
         out = np.empty((size, self.observation_shape[0], self._points), np.uint8)
-        K.encode_batch(batch.hist, batch.meta, view, out)
+        K.encode_batch(batch.data, batch.meta, viewer, self._cfg, out)
         return out.reshape(size, *self.observation_shape)
 
     def to_play_batch(self, batch: _Arrays) -> np.ndarray:
@@ -353,7 +361,7 @@ class GoGame:
         """int64[B, 2] Tromp-Taylor (black, white) areas."""
         self._check_state(batch)
         out = np.empty((batch.meta.shape[0], 2), np.int64)
-        K.area_batch(batch.hist, batch.meta, self._nbr, out)
+        K.area_batch(batch.data, batch.meta, self._nbr, self._cfg, out)
         return out
 
     def scores_batch(self, batch: _Arrays) -> np.ndarray:

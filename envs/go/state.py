@@ -1,23 +1,26 @@
 """Go states as a struct of arrays: one state and a batch of states share one layout.
 
-Every array has a leading batch axis; a `GoState` is a batch of one, so the same compiled
-kernels serve both and copying a state is four `memcpy`s. With P = N * N points, H planes of
-history and T = max_moves + 1:
+A batch of B games is two arrays: ``data`` uint8 [B, S], one row of bytes per game, and
+``meta`` int32 [B, 9]. A `GoState` is a batch of one, so the same compiled kernels serve
+both, and copying a state or a whole batch is two ``memcpy``s (one allocation for the bulk:
+four separate arrays per batch made the allocator hand pages back and fault them in again
+on every copy, which cost ten times the copy itself).
 
-- ``hist``   int8   [B, H, P]  the last H boards as a ring: the board after move m is row
-  ``m % H`` (0 empty, 1 black, -1 white; point ``row * N + col``, row 0 at the top), so a
-  move writes one board instead of shifting H of them.
-- ``chains`` int32  [B, 7, P]  per point: chain head, next stone of the chain (a circular list),
+With P = N * N points, H boards of history and T = max_moves + 1, a row of ``data`` holds:
+
+- ``hashes`` uint64 [P + 128 + T]  Zobrist hash of each chain (at its head), an 8192-bit
+  Bloom filter of the positions seen, and the board hash after each move (index = move).
+- ``chains`` int32  [7, P]  per point: chain head, next stone of the chain (a circular list),
   and, valid at a head, the chain's size, pseudo-liberty count, sum and sum of squares; last,
   the number of empty neighbours of every point.
-- ``hashes`` uint64 [B, P + 128 + T]  Zobrist hash of each chain (at its head), an 8192-bit
-  Bloom filter of the positions seen, and the board hash after each move (index = move number).
-- ``meta``   int32  [B, 9]  to play (0 black, 1 white), consecutive passes, moves played,
-  simple-ko point (-1 none), last action (-1 none), stones captured by black, by white,
-  end reason (0 running, 1 two passes, 2 move cap, 3 capture in capture Go), winner of a
-  capture game (1 black, -1 white, 0 none).
+- ``hist``   int8   [H, P]  the last H boards as a ring: the board after move m is row
+  ``m % H`` (0 empty, 1 black, -1 white; point ``row * N + col``, row 0 at the top), so a
+  move writes one board instead of shifting H of them.
 
-The column and row indices are the constants of `rlsuite.envs.go._kernels`.
+``meta`` columns: to play (0 black, 1 white), consecutive passes, moves played, simple-ko
+point (-1 none), last action (-1 none), stones captured by black, by white, end reason (0
+running, 1 two passes, 2 move cap, 3 capture in capture Go), winner of a capture game (1
+black, -1 white, 0 none). Row and column indices are the constants of `_kernels`.
 """
 
 from __future__ import annotations
@@ -30,30 +33,70 @@ import numpy as np
 from rlsuite.envs.go import _kernels as K
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where each typed array lives in a row of `data` (bytes)."""
+
+    points: int
+    depth: int
+    hash_len: int
+    off_chains: int
+    off_hist: int
+    row_bytes: int
+
+    @classmethod
+    def build(cls, points: int, depth: int, max_moves: int) -> Layout:
+        hash_len = points + K.BLOOM_WORDS + max_moves + 1
+        off_chains = 8 * hash_len
+        off_hist = off_chains + 4 * K.N_CHAIN_ROWS * points
+        row_bytes = -(-(off_hist + depth * points) // 8) * 8  # rows stay 8-byte aligned
+        return cls(points, depth, hash_len, off_chains, off_hist, row_bytes)
+
+    def views(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(hist [B, H, P], chains [B, 7, P], hashes [B, hash_len]) views into `data`."""
+        size = data.shape[0]
+        hashes = data[:, : self.off_chains].view(np.uint64)
+        chains = data[:, self.off_chains : self.off_hist].view(np.int32)
+        hist = data[:, self.off_hist : self.off_hist + self.depth * self.points].view(np.int8)
+        return (
+            hist.reshape(size, self.depth, self.points),
+            chains.reshape(size, K.N_CHAIN_ROWS, self.points),
+            hashes,
+        )
+
+
 @dataclass(eq=False, slots=True)
 class _Arrays:
-    hist: np.ndarray
-    chains: np.ndarray
-    hashes: np.ndarray
+    data: np.ndarray
     meta: np.ndarray
+    layout: Layout
 
     @property
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(hist, chains, hashes, meta), the order every kernel takes them in."""
-        return self.hist, self.chains, self.hashes, self.meta
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(data, meta), the first two arguments of every kernel."""
+        return self.data, self.meta
+
+    @property
+    def hist(self) -> np.ndarray:
+        """int8 [B, H, P] view of the ring of past boards."""
+        return self.layout.views(self.data)[0]
+
+    @property
+    def chains(self) -> np.ndarray:
+        return self.layout.views(self.data)[1]
+
+    @property
+    def hashes(self) -> np.ndarray:
+        return self.layout.views(self.data)[2]
 
     @property
     def boards(self) -> np.ndarray:
-        """int8[B, P] copy of the current board of every game."""
-        rows = self.meta[:, K.MOVES] % self.hist.shape[1]
-        return self.hist[np.arange(self.hist.shape[0]), rows]
+        """int8 [B, P] copy of the current board of every game."""
+        rows = self.meta[:, K.MOVES] % self.layout.depth
+        return self.hist[np.arange(self.meta.shape[0]), rows]
 
     def copy(self) -> Self:
-        return type(self)(*(a.copy() for a in self.arrays))
-
-    @property
-    def points(self) -> int:
-        return int(self.hist.shape[-1])
+        return type(self)(self.data.copy(), self.meta.copy(), self.layout)
 
 
 class GoState(_Arrays):
@@ -88,7 +131,7 @@ class GoState(_Arrays):
     @property
     def position_hash(self) -> int:
         """Zobrist hash of the current board (equal boards hash equal; for transpositions)."""
-        return int(self.hashes[0, self.points + K.BLOOM_WORDS + self.move_count])
+        return int(self.hashes[0, self.layout.points + K.BLOOM_WORDS + self.move_count])
 
 
 class GoBatch(_Arrays):
@@ -101,28 +144,32 @@ class GoBatch(_Arrays):
         """Stack states (or batches) of one game into a single batch."""
         if not states:
             raise ValueError("cannot stack an empty sequence of states")
-        return cls(
-            *(np.concatenate(parts) for parts in zip(*(s.arrays for s in states), strict=True))
-        )
+        layout = states[0].layout
+        if any(s.layout != layout for s in states):
+            raise ValueError("cannot stack states of games with different layouts")
+        data = np.concatenate([s.data for s in states])
+        return cls(data, np.concatenate([s.meta for s in states]), layout)
 
     def __len__(self) -> int:
         return int(self.meta.shape[0])
 
     def state(self, i: int) -> GoState:
-        """A copy of board i as a stand-alone state."""
+        """A copy of game i as a stand-alone state."""
         j = range(len(self))[i]
-        return GoState(*(a[j : j + 1].copy() for a in self.arrays))
+        return GoState(self.data[j : j + 1].copy(), self.meta[j : j + 1].copy(), self.layout)
 
     def take(self, indices: np.ndarray | Sequence[int]) -> GoBatch:
-        """A new batch of the boards at `indices` (repeats allowed: MCTS expands from parents)."""
+        """A new batch of the games at `indices` (repeats allowed: MCTS expands from parents)."""
         idx = np.asarray(indices, dtype=np.int64)
-        return GoBatch(*(a[idx] for a in self.arrays))
+        return GoBatch(self.data[idx], self.meta[idx], self.layout)
 
     def put(self, indices: np.ndarray | Sequence[int], source: _Arrays) -> None:
-        """Overwrite the boards at `indices` with the boards of `source`, in order."""
+        """Overwrite the games at `indices` with the games of `source`, in order."""
+        if source.layout != self.layout:
+            raise ValueError("cannot put states of a game with a different layout")
         idx = np.asarray(indices, dtype=np.int64)
-        for mine, theirs in zip(self.arrays, source.arrays, strict=True):
-            mine[idx] = theirs
+        self.data[idx] = source.data
+        self.meta[idx] = source.meta
 
     @property
     def to_play(self) -> np.ndarray:

@@ -30,7 +30,9 @@ def test_gymnasium_env_checker_passes():
 
     env = make(board_size=5, illegal_action="lose", render_mode="rgb_array")
     check_env(env.unwrapped, skip_render_check=False)
-    check_env(make(board_size=5, agent_color="white", opponent="greedy").unwrapped)
+    # the checker steps with arbitrary actions: only the "lose" option survives those
+    env = make(board_size=5, agent_color="white", opponent="greedy", illegal_action="lose")
+    check_env(env.unwrapped)
 
 
 # SB3 reads a 3-D uint8 Box as an image and advises 0..255 bounds and 36x36 frames for its
@@ -310,3 +312,39 @@ def test_view_refuses_bad_arguments():
         GoBoardView(30)
     with pytest.raises(ValueError, match="render_mode"):
         GoBoardView(9, render_mode="ansi")
+
+
+def test_seeded_episodes_against_the_random_opponent_repeat():
+    def trajectory(seed):
+        env = GoEnv(board_size=5, agent_color="random")
+        obs, info = env.reset(seed=seed)
+        frames, done = [obs], False
+        while not done:
+            first_legal = int(np.flatnonzero(info["action_mask"])[0])
+            obs, _, done, _, info = env.step(first_legal)
+            frames.append(obs)
+        return np.stack(frames), env.state.move_count
+
+    a, b, c = trajectory(11), trajectory(11), trajectory(12)
+    assert np.array_equal(a[0], b[0]) and a[1] == b[1]
+    assert a[1] != c[1] or not np.array_equal(a[0], c[0])
+
+
+def test_player_opponents_get_a_copy_they_cannot_spoil():
+    class Vandal:
+        name = "vandal"
+
+        def reset(self, game):
+            self.game = game
+
+        def act(self, state):
+            state.meta[:] = 0  # scribbles over what it was given
+            return self.game.pass_action
+
+        def close(self):
+            pass
+
+    env = GoEnv(board_size=5, opponent=Vandal())
+    env.reset(seed=0)
+    env.step(12)
+    assert env.state.move_count == 2 and env.state.last_move == 25

@@ -441,12 +441,13 @@ def test_negative_actions_skip_boards_and_finished_games_return():
     assert batch.move_count.tolist() == [2, 2]
 
 
-def test_random_actions_are_uniform_over_legal_moves():
+@pytest.mark.parametrize("tries", [0, 2, 64])  # full-mask fallback, mixed, rejection only
+def test_random_actions_are_uniform_over_legal_moves(tries):
     g = GoGame(3)
     s = position(g, "X.X\n.X.\nX.X")  # black may fill any of 4 points, or pass
     legal = np.flatnonzero(g.legal_mask(s))
     batch = g.stack([s] * 3000)
-    acts = g.random_actions(batch, np.random.default_rng(1), tries=2)
+    acts = g.random_actions(batch, np.random.default_rng(1), tries=tries)
     assert set(acts.tolist()) == set(legal.tolist())
     counts = np.bincount(acts, minlength=10)[legal]
     expected = 3000 / legal.size
