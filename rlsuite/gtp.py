@@ -325,6 +325,8 @@ class GtpEngine:
             "undo": self._undo,
             "showboard": self._showboard,
             "final_score": self._final_score,
+            "time_settings": self._time_settings,
+            "time_left": self._time_left,
         }
         self.history: list[Any] = []
         self.game: GoGame
@@ -426,6 +428,20 @@ class GtpEngine:
         if len(self.history) < 2:
             raise GtpError("cannot undo")
         self.history.pop()
+        return ""
+
+    def _time_settings(self, args: tuple[str, ...]) -> str:
+        """Accepted so clock-keeping controllers work; our players answer well within any clock."""
+        _arity(args, 3)
+        if not all(a.isdigit() for a in args):
+            raise GtpError("syntax error")
+        return ""
+
+    def _time_left(self, args: tuple[str, ...]) -> str:
+        _arity(args, 3)
+        parse_color(args[0])
+        if not (args[1].isdigit() and args[2].isdigit()):
+            raise GtpError("syntax error")
         return ""
 
     def _final_score(self, args: tuple[str, ...]) -> str:

@@ -57,6 +57,9 @@ def test_errors_the_spec_prescribes(engine):
         assert ask(engine, f"play b {vertex}") == "? invalid color or coordinate\n\n"
     assert ask(engine, "play purple C3") == "? invalid color or coordinate\n\n"
     assert ask(engine, "undo") == "? cannot undo\n\n"
+    assert ask(engine, "time_settings 300 x 5") == "? syntax error\n\n"
+    assert ask(engine, "time_settings 300 30 5") == "= \n\n"
+    assert ask(engine, "time_left b 120 0") == "= \n\n"
     # illegal moves: occupied point, suicide
     assert ask(engine, "play b C3") == "= \n\n"
     assert ask(engine, "play w C3") == "? illegal move\n\n"

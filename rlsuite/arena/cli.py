@@ -41,11 +41,9 @@ class ArenaConfig:
     game: Literal["go", "chip"] = "go"
     """which game: go (Elo league) or chip (placement leaderboard)"""
     players: tuple[str, ...] = ("random", "greedy")
-    """player specs: random greedy gnugo:LEVEL dqn:RUN ppo:RUN az:RUN[@SIMS] human gtp:COMMAND;
-    chip placers: random greedy sa dqn:RUN ppo:RUN"""
+    """Go: random greedy gnugo:LEVEL dqn:RUN ppo:RUN az:RUN[@SIMS] human gtp:COMMAND; chip: random greedy sa dqn:RUN ppo:RUN"""  # noqa: E501
     games: int = 10
-    """games per pairing (colours alternate), or runs per placer for chip; 0 only re-rates
-    what the league has stored"""
+    """games per pairing (colours alternate), or runs per placer (chip); 0 re-rates the league"""
     board_size: int = 9
     komi: float = 7.5
     superko: Literal["positional", "simple"] = "positional"

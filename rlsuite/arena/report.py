@@ -18,9 +18,14 @@ def ratings_table(ratings: Sequence[Rating], title: str = "Elo ratings") -> Tabl
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for rank, r in enumerate(ratings, start=1):
         share = f"{100.0 * r.score / r.games:.1f}%" if r.games else "-"
-        table.add_row(str(rank), r.player, f"{r.elo:+.0f}", f"[{r.lower:+.0f}, {r.upper:+.0f}]",
+        table.add_row(str(rank), r.player, _elo(r.elo), f"[{_elo(r.lower)}, {_elo(r.upper)}]",
                       str(r.games), share)
     return table
+
+
+def _elo(value: float) -> str:
+    """Whole Elo points with a sign; never "-0"."""
+    return f"{int(round(value)):+d}"
 
 
 def plot_ratings(ratings: Sequence[Rating], path: str | Path, title: str = "Elo ratings") -> Path:

@@ -2,6 +2,7 @@
 directories through the trainers' `load_agent`, play refereed games and serve GTP."""
 
 import json
+import re
 
 import pytest
 from rlsuite.agents.dqn import DQNConfig
@@ -60,7 +61,7 @@ def test_gtp_engine_serves_a_trained_agent(ppo_run):
     game = RULES.build()
     engine = GtpEngine(make_player(f"ppo:{ppo_run}", game), board_size=5, komi=0.5)
     for _ in range(6):
-        reply = engine.handle("genmove b")
-        assert reply.startswith("= ")
-        engine.handle("genmove w")
-    assert engine.state.move_count == 12
+        for colour in "bw":
+            reply = engine.handle(f"genmove {colour}")
+            assert re.fullmatch(r"= ([A-E][1-5]|pass)\n\n", reply), reply
+    assert len(engine.history) == 13  # every answer was played on the engine's board
