@@ -169,8 +169,12 @@ class GoGame:
         return state
 
     def _check_state(self, state: _Arrays) -> None:
+        """Refuse states of another game, or arrays the kernels would read out of bounds."""
         if state.layout is not self.layout and state.layout != self.layout:
             raise ValueError(f"state does not belong to {self!r} (its layout is {state.layout})")
+        data, meta = state.data, state.meta
+        if data.shape[1:] != (self.layout.row_bytes,) or meta.shape != (len(data), K.N_META):
+            raise ValueError(f"state arrays have shapes {data.shape} and {meta.shape}")
 
     # ----- single-state API ---------------------------------------------------------------
 

@@ -537,6 +537,12 @@ def test_out_of_range_actions_are_refused_before_the_compiled_code(action):
 def test_states_of_another_board_size_are_refused():
     with pytest.raises(ValueError, match="does not belong"):
         GoGame(5).legal_mask(GoGame(9).initial_state())
+    g = GoGame(5)
+    s = g.initial_state()
+    with pytest.raises(ValueError, match="shapes"):
+        g.next_state(GoState(s.data[:, :-8], s.meta, s.layout), 0)
+    with pytest.raises(ValueError, match="shapes"):
+        g.legal_masks(GoBatch(s.data, np.zeros((2, 9), np.int32), s.layout))
 
 
 def test_bad_batches_are_refused():
