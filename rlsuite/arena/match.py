@@ -9,6 +9,7 @@ reason instead of stopping the arena.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -211,9 +212,13 @@ def play_task(task: GameTask, config: GoConfig) -> tuple[MatchRecord, str]:
 
 
 def _worker_init() -> None:
-    """Worker processes share the cores: one BLAS/torch thread each."""
+    """Worker processes share the cores: one BLAS/torch thread each (a forked worker may have
+    inherited torch already imported, so its thread count is set directly too)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = "1"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def default_jobs(players: Sequence[str], tasks: int) -> int:

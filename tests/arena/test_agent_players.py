@@ -43,7 +43,7 @@ def ppo_run(tmp_path_factory):
 def test_trained_agent_plays_legal_games_with_both_colours(kind, dqn_run, ppo_run):
     run = {"dqn": dqn_run, "ppo": ppo_run}[kind]
     spec = f"{kind}:{run}"
-    records = [r for r, _ in run_games(schedule([spec, "random"], 2, seed=0), RULES, jobs=1)]
+    records = [r for r, _ in run_games(schedule([spec, "random"], 2, seed=0), RULES, jobs=2)]
     assert sorted(r.black for r in records) == sorted([spec, "random"])
     for record in records:
         assert record.error is None, record.error  # the referee accepted every agent move
