@@ -1,7 +1,7 @@
 """Compiled Go rules: move legality, stone placement with captures, area scoring, planes.
 
-Everything here works on the batch layout of `rlsuite.envs.go.state` (one row of bytes per
-game, unpacked into typed views by `unpack`, plus one row of `meta`) and mutates in place;
+Everything here works on the batch layout of `rlsuite.envs.go.state` (typed views `hists`,
+`chains`, `hashes` into one byte buffer, plus `meta`; one row per game) and mutates in place;
 `rules.GoGame` is the safe, copying front end. Chains are kept incrementally the way fast
 engines do (GnuGo, Pachi, OpenSpiel): each stone knows its chain head, stones of a chain
 form a circular linked list, and each chain keeps pseudo-liberties (count, sum and sum of
@@ -34,11 +34,9 @@ END_NONE, END_PASSES, END_MOVE_CAP, END_CAPTURE = 0, 1, 2, 3
 # move status codes
 OK, OCCUPIED, SUICIDE, KO_BAN, SUPERKO, FINISHED, OUT_OF_RANGE = range(7)
 
-# entries of the int64 `cfg` array a GoGame passes to every kernel: rules, then the layout of
-# a state's bytes (hashes from 0, chains from CFG_OFF_CHAINS, hist from CFG_OFF_HIST)
+# entries of the int64 `cfg` array a GoGame passes to every kernel
 CFG_N, CFG_POINTS, CFG_MAX_MOVES, CFG_POSITIONAL, CFG_SUICIDE, CFG_CAPTURE = range(6)
-CFG_DEPTH, CFG_OFF_CHAINS, CFG_OFF_HIST = 6, 7, 8
-N_CFG = 9
+N_CFG = 6
 
 # the uint64 `hashes` row is [chain hash per point | Bloom filter | position hash per move];
 # the filter has 8192 bits and two probes, taken from the top and the middle of the hash
@@ -49,7 +47,7 @@ _U1 = np.uint64(1)
 _PROBE_MASK = np.uint64(8191)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _in_atari(ch: np.ndarray, h: int) -> bool:
     """True when every pseudo-liberty of chain `h` is the same point."""
     n = np.int64(ch[LIBS, h])
@@ -57,7 +55,7 @@ def _in_atari(ch: np.ndarray, h: int) -> bool:
     return n * np.int64(ch[LIB_SQ, h]) == s * s
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _maybe_seen(hs: np.ndarray, h: np.uint64, points: int) -> bool:
     """Bloom test: False means board hash h certainly never occurred in this game."""
     i = np.int64(h >> np.uint64(51))
@@ -67,7 +65,7 @@ def _maybe_seen(hs: np.ndarray, h: np.uint64, points: int) -> bool:
     ) & _U1 != _U0
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _seen_before(hs: np.ndarray, h: np.uint64, moves: int, points: int) -> bool:
     """Has board hash `h` occurred at any move 0..moves of this game?"""
     if not _maybe_seen(hs, h, points):
@@ -79,7 +77,7 @@ def _seen_before(hs: np.ndarray, h: np.uint64, moves: int, points: int) -> bool:
     return False
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _record_hash(hs: np.ndarray, h: np.uint64, t: int, points: int) -> None:
     hs[points + BLOOM_WORDS + t] = h
     i = np.int64(h >> np.uint64(51))
@@ -88,13 +86,13 @@ def _record_hash(hs: np.ndarray, h: np.uint64, t: int, points: int) -> None:
     hs[points + (j >> 6)] |= _U1 << np.uint64(j & 63)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def current_board(hist: np.ndarray, meta: np.ndarray) -> np.ndarray:
     """The board row of one game's ring of past boards that holds the current position."""
     return hist[meta[MOVES] % hist.shape[0]]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _same_chain_seen(board, ch, nbr, p, j, colour, head) -> bool:
     """Was chain `head` already met among the first j-1 neighbours of p?"""
     for jj in range(1, j):
@@ -244,7 +242,9 @@ def play(hist, ch, hs, meta, a, nbr, keys, cfg) -> int:
     moves = meta[MOVES]
     depth = hist.shape[0]
     board = hist[(moves + 1) % depth]
-    board[:] = hist[moves % depth]
+    previous = hist[moves % depth]
+    for p in range(points):  # a loop: slice assignment may allocate a temporary
+        board[p] = previous[p]
     who = meta[TO_PLAY]
     h = hs[points + BLOOM_WORDS + moves]
     captured = 0
@@ -289,44 +289,31 @@ def play(hist, ch, hs, meta, a, nbr, keys, cfg) -> int:
 
 
 @nb.njit(cache=True)
-def unpack(row, cfg):
-    """Typed views (hist int8 [H, P], chains int32 [7, P], hashes uint64) of a state's bytes."""
-    points = cfg[CFG_POINTS]
-    off_chains = cfg[CFG_OFF_CHAINS]
-    off_hist = cfg[CFG_OFF_HIST]
-    hs = row[:off_chains].view(np.uint64)
-    ch = row[off_chains:off_hist].view(np.int32).reshape((N_CHAIN_ROWS, points))
-    depth = cfg[CFG_DEPTH]
-    hist = row[off_hist : off_hist + depth * points].view(np.int8).reshape((depth, points))
-    return hist, ch, hs
-
-
-@nb.njit(cache=True)
-def play_one(data, meta, a, nbr, keys, cfg) -> int:
+def play_one(hists, chains, hashes, meta, a, nbr, keys, cfg) -> int:
     """`play` on game 0 (the single-state entry point)."""
-    hist, ch, hs = unpack(data[0], cfg)
+    hist, ch, hs = hists[0], chains[0], hashes[0]
     return play(hist, ch, hs, meta[0], a, nbr, keys, cfg)
 
 
 @nb.njit(cache=True)
-def move_status_at(data, meta, b, a, nbr, keys, cfg) -> int:
+def move_status_at(hists, chains, hashes, meta, b, a, nbr, keys, cfg) -> int:
     """Legality of action a in game b, without playing it."""
     if meta[b, END] != END_NONE:
         return FINISHED
     if a == cfg[CFG_POINTS]:
         return OK
-    hist, ch, hs = unpack(data[b], cfg)
+    hist, ch, hs = hists[b], chains[b], hashes[b]
     return move_status(current_board(hist, meta[b]), ch, hs, meta[b], a, nbr, keys, cfg)
 
 
 @nb.njit(cache=True)
-def play_batch(data, meta, actions, nbr, keys, cfg, status) -> None:
+def play_batch(hists, chains, hashes, meta, actions, nbr, keys, cfg, status) -> None:
     """Play actions[b] on every game b; a negative action leaves its game untouched."""
     for b in range(actions.shape[0]):
         if actions[b] < 0:
             status[b] = OK
         else:
-            hist, ch, hs = unpack(data[b], cfg)
+            hist, ch, hs = hists[b], chains[b], hashes[b]
             status[b] = play(hist, ch, hs, meta[b], actions[b], nbr, keys, cfg)
 
 
@@ -372,11 +359,11 @@ def _mask_into(hist, ch, hs, meta, nbr, keys, cfg, row, capture) -> None:
 
 
 @nb.njit(cache=True)
-def legal_masks(data, meta, nbr, keys, cfg, out) -> None:
+def legal_masks(hists, chains, hashes, meta, nbr, keys, cfg, out) -> None:
     """out[b, a] = action a is legal in game b (all False once a game has ended)."""
     capture = np.zeros(cfg[CFG_POINTS], np.bool_)
     for b in range(meta.shape[0]):
-        hist, ch, hs = unpack(data[b], cfg)
+        hist, ch, hs = hists[b], chains[b], hashes[b]
         _mask_into(hist, ch, hs, meta[b], nbr, keys, cfg, out[b], capture)
 
 
@@ -385,7 +372,7 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _next_random(state):
     """splitmix64 (Steele, Lea and Flood, OOPSLA 2014): (next state, 64 random bits)."""
     state = state + _GOLDEN
@@ -394,7 +381,7 @@ def _next_random(state):
     return state, z ^ (z >> np.uint64(31))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _below(bits, m):
     """A number in 0..m-1 from random bits (m < 2**31)."""
     return (np.int64(bits >> np.uint64(33)) * m) >> 31
@@ -434,7 +421,7 @@ def _random_action(hist, ch, hs, meta, nbr, keys, cfg, rand, tries, row, capture
 
 
 @nb.njit(cache=True)
-def random_actions(data, meta, nbr, keys, cfg, seed, tries, out) -> None:
+def random_actions(hists, chains, hashes, meta, nbr, keys, cfg, seed, tries, out) -> None:
     """out[b] = a uniformly random legal action of game b (-1 once it has ended), from a
     splitmix64 stream started at `seed`."""
     points = cfg[CFG_POINTS]
@@ -442,20 +429,22 @@ def random_actions(data, meta, nbr, keys, cfg, seed, tries, out) -> None:
     row = np.empty(points + 1, np.bool_)
     rand = np.uint64(seed)
     for b in range(meta.shape[0]):
-        hist, ch, hs = unpack(data[b], cfg)
+        hist, ch, hs = hists[b], chains[b], hashes[b]
         out[b], rand = _random_action(
             hist, ch, hs, meta[b], nbr, keys, cfg, rand, tries, row, capture
         )
 
 
 @nb.njit(cache=True)
-def env_step(data, meta, a, reply_seed, viewer, nbr, keys, cfg, mask, planes) -> int:
+def env_step(
+    hists, chains, hashes, meta, a, reply_seed, viewer, nbr, keys, cfg, mask, planes
+) -> int:
     """One step of a single-agent env on game 0, fused into one call: play `a` (skipped when
     negative), then, if `reply_seed` >= 0 and it is the opponent's turn (not `viewer`'s), a
     uniformly random reply; then refresh the legal mask and the planes seen by `viewer`.
     Returns the status of `a` (on failure nothing changes: no reply, mask and planes as
     they were)."""
-    hist, ch, hs = unpack(data[0], cfg)
+    hist, ch, hs = hists[0], chains[0], hashes[0]
     status = OK
     if a >= 0:
         status = play(hist, ch, hs, meta[0], a, nbr, keys, cfg)
@@ -517,9 +506,9 @@ def area_counts(board, nbr, out) -> None:
 
 
 @nb.njit(cache=True)
-def area_batch(data, meta, nbr, cfg, out) -> None:
+def area_batch(hists, meta, nbr, out) -> None:
     for b in range(meta.shape[0]):
-        hist, _, _ = unpack(data[b], cfg)
+        hist = hists[b]
         area_counts(current_board(hist, meta[b]), nbr, out[b])
 
 
@@ -540,17 +529,17 @@ def _encode_into(hist, meta, viewer, out) -> None:
 
 
 @nb.njit(cache=True)
-def encode_batch(data, meta, viewer, cfg, out) -> None:
+def encode_batch(hists, meta, viewer, out) -> None:
     for b in range(meta.shape[0]):
-        hist, _, _ = unpack(data[b], cfg)
+        hist = hists[b]
         _encode_into(hist, meta[b], viewer, out[b])
 
 
 @nb.njit(cache=True)
-def setup_board(data, board, nbr, keys, cfg) -> int:
+def setup_board(hists, chains, hashes, board, nbr, keys) -> int:
     """Place the stones of `board` on the empty game 0; returns a point of a chain left
     without liberties (an impossible position), or -1."""
-    hist, ch, hs = unpack(data[0], cfg)
+    hist, ch, hs = hists[0], chains[0], hashes[0]
     points = board.shape[0]
     h = _U0
     for p in range(points):

@@ -105,6 +105,8 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
         super().reset(seed=seed)
         self._draws, self._next_draw = self._draws[:0], 0
         if self.opponent_spec == "greedy":  # a fresh opponent, seeded from the env's RNG
+            if self.opponent is not None:
+                self.opponent.close()
             self.opponent = GreedyPlayer(int(self.np_random.integers(2**63)))
         if self.agent_color == "random":
             self.agent = int(self.np_random.integers(2))
@@ -167,10 +169,13 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
             error = game.step_in_place(state, action, self.agent, self._mask, self._planes)
             if error is None and not game.is_terminal(state) and game.to_play(state) != self.agent:
                 reply = self.opponent.act(state.copy())
-                why = game.move_error(state, reply)
+                try:
+                    why = game.move_error(state, reply)
+                except ValueError as err:  # not even an action
+                    why = str(err)
                 if why is not None:
                     raise RuntimeError(f"opponent {getattr(self.opponent, 'name', '?')}: {why}")
-                game.step_in_place(state, reply, self.agent, self._mask, self._planes)
+                game.step_in_place(state, int(reply), self.agent, self._mask, self._planes)
         if game.is_terminal(state):
             self._over = True
             self._mask[:] = False

@@ -8,8 +8,10 @@ ends without one is a draw.
 
 Actions are ``row * N + col`` (row 0 at the top, SGF/PettingZoo order) and ``N * N`` is pass.
 States are `GoState` / `GoBatch` (struct of arrays, layout in `rlsuite.envs.go.state`); every
-method here leaves its input unchanged except `next_states(..., inplace=True)`. The batched
-forms take and return whole batches so MCTS and self-play pay one compiled call per step.
+method here leaves its input unchanged except `next_states(..., inplace=True)` and the env
+adapters' `step_in_place`. The batched forms take and return whole batches so MCTS and
+self-play pay one compiled call per step; `random_actions` draws uniformly random legal moves
+for a whole batch without building masks (random playouts, random openings).
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ ILLEGAL_REASONS = {
     K.KO_BAN: "it retakes a ko immediately",
     K.SUPERKO: "it repeats an earlier position (positional superko)",
     K.FINISHED: "the game is over",
-    K.OUT_OF_RANGE: "it is off the board",
 }
 
 _ZOBRIST_SEED = 0x5EED_60
@@ -103,9 +104,6 @@ class GoGame:
         cfg[K.CFG_SUICIDE] = self.allow_suicide
         cfg[K.CFG_CAPTURE] = rules == "capture"
         self.layout = Layout.build(n * n, history, max_moves)
-        cfg[K.CFG_DEPTH] = history
-        cfg[K.CFG_OFF_CHAINS] = self.layout.off_chains
-        cfg[K.CFG_OFF_HIST] = self.layout.off_hist
         self._cfg = cfg
         self._rules = (self._nbr, self._keys, cfg)  # the trailing arguments of every kernel
 
@@ -129,14 +127,14 @@ class GoGame:
         )
         batch.meta[:, K.KO] = -1
         batch.meta[:, K.LAST] = -1
-        _, chains, hashes = self.layout.views(batch.data)
-        chains[:, K.FREE] = self._nbr[:, 0]
-        hashes[:, self._points] = np.uint64(1)  # Bloom bits of the empty board's hash 0
+        batch.chains[:, K.FREE] = self._nbr[:, 0]
+        batch.hashes[:, self._points] = np.uint64(1)  # Bloom bits of the empty board's hash 0
         return batch
 
     def initial_state(self, rng: np.random.Generator | None = None) -> GoState:
         """The empty board, black to play (`rng` is unused: Go starts the same every time)."""
-        return GoState(*self.initial_batch(1).arrays, self.layout)
+        batch = self.initial_batch(1)
+        return GoState(batch.data, batch.meta, self.layout)
 
     def state_from_board(
         self, board: np.ndarray, to_play: int = 0, ko_point: int | None = None
@@ -157,7 +155,8 @@ class GoGame:
             raise ValueError(f"to_play must be 0 (black) or 1 (white), got {to_play!r}")
         state = self.initial_state()
         state.hashes[0, self._points] = 0
-        dead = K.setup_board(state.data, arr.astype(np.int8).ravel(), *self._rules)
+        board_values = arr.astype(np.int8).ravel()
+        dead = K.setup_board(state.hist, state.chains, state.hashes, board_values, *self._rules[:2])
         if dead >= 0:
             raise ValueError(f"the chain at {action_to_gtp(dead, n)} has no liberty")
         state.meta[0, K.TO_PLAY] = to_play
@@ -172,9 +171,6 @@ class GoGame:
         """Refuse states of another game, or arrays the kernels would read out of bounds."""
         if state.layout is not self.layout and state.layout != self.layout:
             raise ValueError(f"state does not belong to {self!r} (its layout is {state.layout})")
-        data, meta = state.data, state.meta
-        if data.shape[1:] != (self.layout.row_bytes,) or meta.shape != (len(data), K.N_META):
-            raise ValueError(f"state arrays have shapes {data.shape} and {meta.shape}")
 
     # ----- single-state API ---------------------------------------------------------------
 
@@ -183,7 +179,7 @@ class GoGame:
         self._check_state(state)
         a = check_action(action, self.board_size)
         out = state.copy()
-        status = K.play_one(out.data, out.meta, a, *self._rules)
+        status = K.play_one(*out.arrays, a, *self._rules)
         if status != K.OK:
             raise ValueError(self._illegal_message(a, status))
         return out
@@ -192,7 +188,7 @@ class GoGame:
         """Why `action` is illegal in `state` (a sentence naming the move), or None if legal."""
         self._check_state(state)
         a = check_action(action, self.board_size)
-        status = K.move_status_at(state.data, state.meta, 0, a, *self._rules)
+        status = K.move_status_at(*state.arrays, 0, a, *self._rules)
         return None if status == K.OK else self._illegal_message(a, status)
 
     def step_in_place(
@@ -210,9 +206,7 @@ class GoGame:
         random reply (as `random_actions`, seeded by it); then write the legal mask into
         `mask` (bool [num_actions]) and the planes seen by `viewer` into `planes` (uint8
         [channels, N * N]). Returns None, or why `action` is illegal (then nothing changed)."""
-        status = K.env_step(
-            state.data, state.meta, action, reply_seed, viewer, *self._rules, mask, planes
-        )
+        status = K.env_step(*state.arrays, action, reply_seed, viewer, *self._rules, mask, planes)
         return None if status == K.OK else self._illegal_message(action, status)
 
     def _illegal_message(self, a: int, status: int) -> str:
@@ -268,7 +262,9 @@ class GoGame:
         moves = moves[~own_eyes(self.board(state), me)[moves]]
         if moves.size == 0:
             return self.pass_action
-        after = self.next_states(GoBatch(*state.arrays, state.layout).take(0 * moves), moves)
+        after = self.next_states(
+            GoBatch(state.data, state.meta, state.layout).take(0 * moves), moves
+        )
         area = self.area_batch(after)
         lead = (area[:, 0] - area[:, 1]) * me
         if self.rules == "capture":
@@ -314,20 +310,20 @@ class GoGame:
             )
         out = batch if inplace else batch.copy()
         status = np.empty(acts.shape[0], np.int32)
-        K.play_batch(out.data, out.meta, acts.astype(np.int64, copy=False), *self._rules, status)
+        K.play_batch(*out.arrays, acts.astype(np.int64, copy=False), *self._rules, status)
         if status.any():
             b = int(np.flatnonzero(status)[0])
             a = int(acts[b])
             if status[b] == K.OUT_OF_RANGE:
                 raise ValueError(f"board {b}: action {a} out of range 0..{self._points}")
             raise ValueError(f"board {b}: {self._illegal_message(a, int(status[b]))}")
-        return out if isinstance(out, GoBatch) else GoBatch(*out.arrays, out.layout)
+        return out if isinstance(out, GoBatch) else GoBatch(out.data, out.meta, out.layout)
 
     def legal_masks(self, batch: _Arrays) -> np.ndarray:
         """bool[B, num_actions] legal actions of every board."""
         self._check_state(batch)
         out = np.empty((batch.meta.shape[0], self.num_actions), np.bool_)
-        K.legal_masks(batch.data, batch.meta, *self._rules, out)
+        K.legal_masks(*batch.arrays, *self._rules, out)
         return out
 
     def random_actions(
@@ -339,7 +335,7 @@ class GoGame:
         self._check_state(batch)
         out = np.empty(batch.meta.shape[0], np.int64)
         seed = int(rng.integers(2**63))
-        K.random_actions(batch.data, batch.meta, *self._rules, seed, tries, out)
+        K.random_actions(*batch.arrays, *self._rules, seed, tries, out)
         return out
 
     def encode_batch(self, batch: _Arrays, perspective: int | None = None) -> np.ndarray:
@@ -351,7 +347,7 @@ class GoGame:
             raise ValueError(f"perspective must be None, 0 or 1, got {perspective!r}")
         viewer = -1 if perspective is None else perspective
         out = np.empty((size, self.observation_shape[0], self._points), np.uint8)
-        K.encode_batch(batch.data, batch.meta, viewer, self._cfg, out)
+        K.encode_batch(batch.hist, batch.meta, viewer, out)
         return out.reshape(size, *self.observation_shape)
 
     def to_play_batch(self, batch: _Arrays) -> np.ndarray:
@@ -365,7 +361,7 @@ class GoGame:
         """int64[B, 2] Tromp-Taylor (black, white) areas."""
         self._check_state(batch)
         out = np.empty((batch.meta.shape[0], 2), np.int64)
-        K.area_batch(batch.data, batch.meta, self._nbr, self._cfg, out)
+        K.area_batch(batch.hist, batch.meta, self._nbr, out)
         return out
 
     def scores_batch(self, batch: _Arrays) -> np.ndarray:

@@ -1,10 +1,12 @@
 """Go states as a struct of arrays: one state and a batch of states share one layout.
 
-A batch of B games is two arrays: ``data`` uint8 [B, S], one row of bytes per game, and
-``meta`` int32 [B, 9]. A `GoState` is a batch of one, so the same compiled kernels serve
-both, and copying a state or a whole batch is two ``memcpy``s (one allocation for the bulk:
-four separate arrays per batch made the allocator hand pages back and fault them in again
-on every copy, which cost ten times the copy itself).
+A batch of B games is one byte buffer ``data`` uint8 [B, S] (one row per game) seen through
+three typed views, plus ``meta`` int32 [B, 9]. A `GoState` is a batch of one, so the same
+compiled kernels serve both, and copying a state or a whole batch is two ``memcpy``s: one
+allocation for the bulk, because four separate arrays per batch made the allocator hand
+pages back and fault them in again on every copy, at ten times the cost of the copy itself.
+The views are made once per state object (kernels index them per game for free; unpacking
+bytes inside the kernels cost more than the moves).
 
 With P = N * N points, H boards of history and T = max_moves + 1, a row of ``data`` holds:
 
@@ -54,40 +56,37 @@ class Layout:
 
     def views(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(hist [B, H, P], chains [B, 7, P], hashes [B, hash_len]) views into `data`."""
-        size = data.shape[0]
-        hashes = data[:, : self.off_chains].view(np.uint64)
-        chains = data[:, self.off_chains : self.off_hist].view(np.int32)
-        hist = data[:, self.off_hist : self.off_hist + self.depth * self.points].view(np.int8)
-        return (
-            hist.reshape(size, self.depth, self.points),
-            chains.reshape(size, K.N_CHAIN_ROWS, self.points),
-            hashes,
+        size, row = data.shape[0], self.row_bytes
+        points = self.points
+        hist = np.ndarray(
+            (size, self.depth, points), np.int8, data, self.off_hist, (row, points, 1)
         )
+        chains = np.ndarray(
+            (size, K.N_CHAIN_ROWS, points), np.int32, data, self.off_chains, (row, 4 * points, 4)
+        )
+        hashes = np.ndarray((size, self.hash_len), np.uint64, data, 0, (row, 8))
+        return hist, chains, hashes
 
 
-@dataclass(eq=False, slots=True)
 class _Arrays:
-    data: np.ndarray
-    meta: np.ndarray
-    layout: Layout
+    """The byte buffer, its typed views and `meta` (see the module docstring)."""
+
+    __slots__ = ("chains", "data", "hashes", "hist", "layout", "meta")
+
+    def __init__(self, data: np.ndarray, meta: np.ndarray, layout: Layout) -> None:
+        if data.ndim != 2 or data.shape[1] != layout.row_bytes or not data.flags.c_contiguous:
+            raise ValueError(f"state data must be C-contiguous [B, {layout.row_bytes}] bytes")
+        if meta.shape != (data.shape[0], K.N_META) or meta.dtype != np.int32:
+            raise ValueError(f"state meta must be int32 [{data.shape[0]}, {K.N_META}]")
+        self.data = data
+        self.meta = meta
+        self.layout = layout
+        self.hist, self.chains, self.hashes = layout.views(data)
 
     @property
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """(data, meta), the first two arguments of every kernel."""
-        return self.data, self.meta
-
-    @property
-    def hist(self) -> np.ndarray:
-        """int8 [B, H, P] view of the ring of past boards."""
-        return self.layout.views(self.data)[0]
-
-    @property
-    def chains(self) -> np.ndarray:
-        return self.layout.views(self.data)[1]
-
-    @property
-    def hashes(self) -> np.ndarray:
-        return self.layout.views(self.data)[2]
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(hist, chains, hashes, meta), the first four arguments of every kernel."""
+        return self.hist, self.chains, self.hashes, self.meta
 
     @property
     def boards(self) -> np.ndarray:

@@ -5,10 +5,13 @@ which is also OpenSpiel's `max_game_length`), counted in moves per second:
 
 - OpenSpiel: ``state.apply_action(rng.choice(state.legal_actions()))`` on one state;
 - rlsuite single state: ``game.legal_mask`` + a random pick + ``game.next_state`` (a copy);
-- rlsuite batched: ``game.random_actions`` + ``game.next_states`` over B games at once,
-  finished games replaced by fresh ones (the self-play pattern);
-- rlsuite batched via masks: ``game.legal_masks`` + a numpy pick + ``game.next_states``
-  (what MCTS expansion pays; reported, not a target).
+- rlsuite batched: ``game.random_actions`` + ``game.next_states(..., inplace=True)`` over B
+  games at once, finished games replaced by fresh ones (the playout / self-play pattern:
+  like OpenSpiel's ``apply_action``, it advances games in place);
+- rlsuite batched, copying: the same with ``next_states`` returning a new batch each step
+  (what MCTS pays when it keeps every node's state); reported, not a target;
+- rlsuite batched via masks: ``game.legal_masks`` + a numpy pick + copying ``next_states``
+  (the full MCTS expansion path); reported, not a target.
 
 Env stepping with observation planes, in steps per second, one step being the agent's random
 legal move, the random opponent's reply and a fresh observation and mask:
@@ -81,7 +84,7 @@ def single_playouts(n: int) -> Counter:
     return run
 
 
-def batched_playouts(n: int, *, masks: bool) -> Counter:
+def batched_playouts(n: int, *, masks: bool, inplace: bool) -> Counter:
     game = GoGame(n, 7.5)
     rng = np.random.default_rng(0)
     size = BATCH[n]
@@ -100,7 +103,7 @@ def batched_playouts(n: int, *, masks: bool) -> Counter:
         while time.perf_counter() - start < seconds:
             acts = pick(batch)
             moves += int((acts >= 0).sum())
-            batch = game.next_states(batch, acts)
+            batch = game.next_states(batch, acts, inplace=inplace)
             done = np.flatnonzero(game.is_terminal_batch(batch))
             if done.size:
                 batch.put(done, fresh.take(done))
@@ -163,8 +166,15 @@ def main() -> None:
     for n in (9, 19):
         contestants[f"openspiel_moves_per_s_{n}x{n}"] = openspiel_playouts(n)
         contestants[f"rlsuite_single_moves_per_s_{n}x{n}"] = single_playouts(n)
-        contestants[f"rlsuite_batched_moves_per_s_{n}x{n}"] = batched_playouts(n, masks=False)
-        contestants[f"rlsuite_batched_masks_moves_per_s_{n}x{n}"] = batched_playouts(n, masks=True)
+        contestants[f"rlsuite_batched_moves_per_s_{n}x{n}"] = batched_playouts(
+            n, masks=False, inplace=True
+        )
+        contestants[f"rlsuite_batched_copy_moves_per_s_{n}x{n}"] = batched_playouts(
+            n, masks=False, inplace=False
+        )
+        contestants[f"rlsuite_batched_masks_moves_per_s_{n}x{n}"] = batched_playouts(
+            n, masks=True, inplace=False
+        )
     contestants["openspiel_obs_steps_per_s_9x9"] = openspiel_obs_steps(9)
     contestants["rlsuite_env_steps_per_s_9x9"] = env_steps(9)
 
@@ -178,7 +188,7 @@ def main() -> None:
     result: dict[str, float] = {k: round(statistics.median(v)) for k, v in rates.items()}
     for n in (9, 19):
         peer = result[f"openspiel_moves_per_s_{n}x{n}"]
-        for kind in ("batched", "batched_masks", "single"):
+        for kind in ("batched", "batched_copy", "batched_masks", "single"):
             ours = result[f"rlsuite_{kind}_moves_per_s_{n}x{n}"]
             result[f"ratio_{kind}_vs_openspiel_{n}x{n}"] = round(ours / peer, 2)
     env_ratio = result["rlsuite_env_steps_per_s_9x9"] / result["openspiel_obs_steps_per_s_9x9"]

@@ -175,6 +175,10 @@ def test_a_misbehaving_opponent_is_named():
     env.reset(seed=0)
     with pytest.raises(RuntimeError, match="opponent cheater: illegal move C3"):
         env.step(12)
+    Cheater.act = lambda self, state: 99  # off the board altogether
+    env.reset(seed=0)
+    with pytest.raises(RuntimeError, match="opponent cheater: action 99 out of range"):
+        env.step(12)
 
 
 def test_sb3_ppo_runs_2k_steps_on_go_5x5():
