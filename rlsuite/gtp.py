@@ -173,11 +173,18 @@ class GtpClient:
     """
 
     def __init__(
-        self, argv: Sequence[str], *, name: str | None = None, timeout: float = 60.0
+        self,
+        argv: Sequence[str],
+        *,
+        name: str | None = None,
+        timeout: float = 60.0,
+        startup_timeout: float = 180.0,
     ) -> None:
         self.argv = list(argv)
         self.name = name or Path(self.argv[0]).name
         self.timeout = timeout
+        self.startup_timeout = max(startup_timeout, timeout)
+        self._answered = False  # the first reply may wait for imports and JIT compilation
         self._next_id = 1
         self._broken = False  # after a failure, close() kills instead of asking politely
         self._stderr: deque[str] = deque(maxlen=200)
@@ -222,10 +229,11 @@ class GtpClient:
         return EngineFailure(f"{self.name}: {message} ({status})", self.stderr)
 
     def _readline(self) -> str:
+        timeout = self.timeout if self._answered else self.startup_timeout
         try:
-            line = self._lines.get(timeout=self.timeout)
+            line = self._lines.get(timeout=timeout)
         except queue.Empty:
-            raise self._failure(f"no reply within {self.timeout:g} s", dying=False) from None
+            raise self._failure(f"no reply within {timeout:g} s", dying=False) from None
         if line is None:
             raise self._failure("engine closed its output")
         return line
@@ -252,6 +260,7 @@ class GtpClient:
         while (line := self._readline()).strip():
             body.append(line)
         reply = "\n".join(body).strip()
+        self._answered = True
         if head[0] == "?":
             raise GtpCommandError(command, reply)
         return reply

@@ -114,7 +114,7 @@ def play_game(
         except Resign:
             return lose(side, "resign")
         except EngineFailure as e:
-            return lose(side, "forfeit", f"{COLORS[side]} ({player.name}) crashed: {e}")
+            return lose(side, "forfeit", f"{COLORS[side]} ({player.name}) failed: {e}")
         finally:
             think[side] += time.perf_counter() - start
         if not 0 <= action < game.num_actions or not game.legal_mask(state)[action]:
@@ -278,6 +278,6 @@ def twogtp(game: Game, black: GtpPlayer, white: GtpPlayer) -> TwoGtpResult:
         try:
             engine.sync(outcome.final_state)  # the last move reached only its mover
             says.append(engine.final_score())
-        except EngineFailure:
+        except (EngineFailure, RuntimeError):  # it crashed, or never started
             says.append(None)
     return TwoGtpResult(outcome, says[0], says[1])

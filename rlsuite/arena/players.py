@@ -280,7 +280,8 @@ class GtpPlayer:
     def sync(self, state: GoState) -> None:
         """Make the engine's board equal `state` (see the class docstring)."""
         game, known = self.game, self._known
-        assert game is not None
+        if game is None:
+            raise RuntimeError(f"{self.name}: call reset(game) before sync(state)")
         if known is not None and _same_position(game, known, state):
             return
         last = state.last_move

@@ -42,14 +42,21 @@ def test_crash_is_reported_with_the_engines_stderr(fake_engine):
 
 
 def test_hung_engine_times_out(fake_engine):
-    with GtpClient(fake_engine("hang"), timeout=0.5) as client, pytest.raises(
-        EngineFailure, match="no reply within 0.5 s"
+    with GtpClient(fake_engine("hang"), timeout=0.5, startup_timeout=5.0) as client:
+        client.send("name")  # the first reply may take up to startup_timeout
+        with pytest.raises(EngineFailure, match="no reply within 0.5 s"):
+            client.send("genmove b")
+
+
+def test_engine_silent_from_the_start_times_out_after_the_startup_grace(fake_engine):
+    with GtpClient(fake_engine("hang"), timeout=0.2, startup_timeout=0.6) as client, (
+        pytest.raises(EngineFailure, match="no reply within 0.6 s")
     ):
         client.send("genmove b")
 
 
 def test_garbled_reply_is_a_protocol_failure(fake_engine):
-    with GtpClient(fake_engine("garble"), timeout=5) as client, pytest.raises(
+    with GtpClient(fake_engine("garble"), timeout=5, startup_timeout=5) as client, pytest.raises(
         EngineFailure, match="malformed reply"
     ):
         client.send("genmove b")

@@ -10,15 +10,21 @@ from rlsuite.arena.players import GtpPlayer
 from rlsuite.gtp import gnugo_argv
 
 
-@pytest.mark.parametrize("ours_is_black", [True, False])
-def test_our_engine_plays_gnugo_to_an_agreed_score(gnugo, ours_is_black):
-    game = GoGame(5, 0.5)
+@pytest.mark.parametrize(
+    ("player", "size", "komi", "ours_is_black"),
+    [
+        ("greedy", 5, 0.5, True),  # GnuGo captures everything: a whole-board count
+        ("gnugo:1", 7, 5.5, False),  # GnuGo relayed through our engine: both sides own area
+    ],
+)
+def test_our_engine_plays_gnugo_to_an_agreed_score(gnugo, player, size, komi, ours_is_black):
+    game = GoGame(size, komi)
     ours = GtpPlayer(
-        lambda g: [sys.executable, "-m", "rlsuite.gtp", "--player", "greedy", "--board-size", "5",
-                   "--komi", "0.5", "--seed", "3"],
+        lambda g: [sys.executable, "-m", "rlsuite.gtp", "--player", player, "--board-size",
+                   str(size), "--komi", str(komi), "--seed", "3"],
         name="rlsuite",
     )
-    theirs = GtpPlayer(lambda g: gnugo_argv(1, board_size=5, komi=0.5), name="gnugo")
+    theirs = GtpPlayer(lambda g: gnugo_argv(1, board_size=size, komi=komi), name="gnugo")
     black, white = (ours, theirs) if ours_is_black else (theirs, ours)
     try:
         result = twogtp(game, black, white)
@@ -27,7 +33,7 @@ def test_our_engine_plays_gnugo_to_an_agreed_score(gnugo, ours_is_black):
         theirs.close()
     outcome = result.outcome
     # Played out to two passes: the referee accepted every move of both engines as legal.
-    assert outcome.error is None and outcome.reason == "score"
+    assert outcome.error is None and outcome.reason == "score", outcome.error
     assert outcome.actions[-2:] == [game.pass_action, game.pass_action]
     replayed = game.initial_state()
     for action in outcome.actions:
@@ -36,3 +42,6 @@ def test_our_engine_plays_gnugo_to_an_agreed_score(gnugo, ours_is_black):
     # Both engines count the final position exactly as our Tromp-Taylor referee does.
     assert result.black_says == result.white_says == outcome.result
     assert result.agreed
+    if player == "gnugo:1":
+        board = game.board(replayed)
+        assert (board == 1).any() and (board == -1).any()  # a real count, not a wipe-out

@@ -130,7 +130,7 @@ def test_gnugo_killed_mid_game_forfeits_and_restarts_next_game(gnugo):
 
     outcome = play_game(game, RandomPlayer(0), engine, on_move=kill_after_its_first_move)
     assert outcome.result == "B+F" and len(outcome.actions) == 3
-    assert "white (gnugo:1) crashed" in outcome.error and "exit code -9" in outcome.error
+    assert "white (gnugo:1) failed" in outcome.error and "exit code -9" in outcome.error
     engine.reset(game)  # the next game restarts the engine
     assert engine.client.process.poll() is None
     engine.close()
