@@ -12,7 +12,8 @@ finite and vanishes relative to the data as games accumulate. `prior_draws=0` is
 
 Bounds are percentile intervals of a parametric bootstrap: every pairing's games are replayed
 from the fitted model, refitted, and all resamples are solved at once with a batched Newton
-step.
+step. A resample cannot beat a perfect record, so an undefeated player's upper bound equals its
+estimate: read it as "at least this strong" and play a stronger opponent to pin it down.
 """
 
 from __future__ import annotations
