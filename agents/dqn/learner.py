@@ -40,8 +40,9 @@ class QLearner:
         self.updates = 0
         self._params = list(self.online.parameters())
         self._target_params = list(self.target.parameters())
-        self._stats: torch.Tensor | None = None
-        self._stat_count = 0
+        self._loss_sum = torch.zeros((), device=device)
+        self._q_sum = torch.zeros((), device=device)
+        self._stat_count = self._stat_rows = 0
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, device=self.device)
@@ -66,7 +67,8 @@ class QLearner:
             chooser = chooser.masked_fill(~next_mask, -torch.inf)
         best = chooser.argmax(dim=1, keepdim=True)
         value = next_q.gather(1, best).squeeze(1)
-        value = torch.where(discount > 0, value, torch.zeros_like(value))
+        if next_mask is not None:  # a terminal may have no legal action: its value is garbage
+            value = torch.where(discount > 0, value, torch.zeros_like(value))
         return reward + discount * value
 
     def update(self, batch: Mapping[str, np.ndarray], need_td: bool) -> np.ndarray | None:
@@ -101,20 +103,26 @@ class QLearner:
         self.optimizer.step()
         self.updates += 1
         with torch.no_grad():
-            stats = torch.stack([loss.detach(), q_taken.detach().mean()])
-            self._stats = stats if self._stats is None else self._stats + stats
+            self._loss_sum += loss
+            self._q_sum += q_taken.sum()
             self._stat_count += 1
+            self._stat_rows += n
             if need_td:
                 return (q_taken - target).abs_().cpu().numpy()
         return None
 
     def pop_stats(self) -> dict[str, float]:
         """Mean loss and Q over the updates since the last call (empty before any update)."""
-        if self._stats is None:
+        if not self._stat_count:
             return {}
-        loss, q = (self._stats / self._stat_count).tolist()
-        self._stats, self._stat_count = None, 0
-        return {"losses/td": loss, "losses/q_mean": q}
+        stats = {
+            "losses/td": self._loss_sum.item() / self._stat_count,
+            "losses/q_mean": self._q_sum.item() / self._stat_rows,
+        }
+        self._loss_sum.zero_()
+        self._q_sum.zero_()
+        self._stat_count = self._stat_rows = 0
+        return stats
 
     @torch.no_grad()
     def sync_target(self) -> None:

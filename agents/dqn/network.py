@@ -1,11 +1,18 @@
-"""Q-networks: an MLP or the Nature CNN torso, and a plain or dueling head."""
+"""Q-networks: an MLP or the Nature CNN torso, and a plain or dueling head.
+
+Acting runs one small forward per env step, where PyTorch's per-module call overhead, not
+arithmetic, is the cost: the MLP therefore applies its layers functionally, and the dueling
+head of the MLP is one linear map whose first output is V and the rest A.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -25,19 +32,28 @@ def nature_cnn(in_channels: int, height: int, width: int) -> tuple[nn.Module, in
     return torso, int(width_out)
 
 
-def mlp(in_features: int, hidden: Sequence[int]) -> tuple[nn.Module, int]:
-    layers: list[nn.Module] = [nn.Flatten()]
-    for width in hidden:
-        layers += [nn.Linear(in_features, width), nn.ReLU()]
-        in_features = width
-    return nn.Sequential(*layers), in_features
+class MLP(nn.Module):
+    """Flatten, then Linear + ReLU per hidden width (applied without per-layer module calls)."""
+
+    def __init__(self, in_features: int, hidden: Sequence[int]) -> None:
+        super().__init__()
+        widths = [in_features, *hidden]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(widths))
+        self.out_features = widths[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.flatten(1)
+        for layer in self.layers:
+            x = F.relu(F.linear(x, layer.weight, layer.bias))
+        return x
 
 
 class QNetwork(nn.Module):
     """Maps a batch of observations (B, *obs_shape) to action values (B, num_actions).
 
     uint8 observations (frames) are scaled to [0, 1] inside the network, so replay and the
-    env loop move bytes, not floats. The dueling head computes V + A - mean(A).
+    env loop move bytes, not floats. The dueling head computes V + A - mean(A) (Wang et al.,
+    ICML 2016); the CNN's head has a 512-unit hidden layer per stream, as in that paper.
     """
 
     def __init__(
@@ -51,39 +67,43 @@ class QNetwork(nn.Module):
         scale_uint8: bool,
     ) -> None:
         super().__init__()
+        self.dueling = dueling
+        self.scale = 1.0 / 255.0 if scale_uint8 else 1.0
+        self.torso: nn.Module
         if torso == "nature":
             if len(obs_shape) != 3:
                 raise ValueError(f"the nature torso needs (C, H, W) observations, got {obs_shape}")
             self.torso, width = nature_cnn(*obs_shape)
-            head_hidden = [512]
+            self.advantage: nn.Module = _stream(width, 512, num_actions)
+            self.value: nn.Module | None = _stream(width, 512, 1) if dueling else None
         elif torso == "mlp":
-            self.torso, width = mlp(math.prod(obs_shape), hidden_sizes)
-            head_hidden = []
+            mlp = MLP(math.prod(obs_shape), hidden_sizes)
+            self.torso, width = mlp, mlp.out_features
+            self.head = nn.Linear(width, num_actions + 1 if dueling else num_actions)
         else:
             raise ValueError(f"unknown torso {torso!r}; choose mlp or nature")
-        self.scale = 1.0 / 255.0 if scale_uint8 else 1.0
-        self.dueling = dueling
-        self.value = _head(width, head_hidden, 1) if dueling else None
-        self.advantage = _head(width, head_hidden, num_actions)
+        self.fused_head = torso == "mlp"
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         x = obs.float()
         if self.scale != 1.0:
             x = x * self.scale
         features = self.torso(x)
-        advantage = self.advantage(features)
-        if self.value is None:
-            return advantage
-        return self.value(features) + advantage - advantage.mean(dim=1, keepdim=True)
+        if self.fused_head:
+            out = F.linear(features, self.head.weight, self.head.bias)
+            if not self.dueling:
+                return out
+            value, advantage = out[:, :1], out[:, 1:]
+        else:
+            advantage = self.advantage(features)
+            if self.value is None:
+                return advantage
+            value = self.value(features)
+        return value + advantage - advantage.mean(dim=1, keepdim=True)
 
 
-def _head(width: int, hidden: Sequence[int], out: int) -> nn.Module:
-    layers: list[nn.Module] = []
-    for h in hidden:
-        layers += [nn.Linear(width, h), nn.ReLU()]
-        width = h
-    layers.append(nn.Linear(width, out))
-    return nn.Sequential(*layers)
+def _stream(width: int, hidden: int, out: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, out))
 
 
 def pick_torso(requested: str, obs_shape: tuple[int, ...], is_uint8: bool) -> str:

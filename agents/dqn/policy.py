@@ -40,12 +40,17 @@ class EpsilonGreedy:
         self.network = network
         self.num_actions = num_actions
         self.device = device
+        self.on_cpu = device.type == "cpu"
 
     @torch.inference_mode()
     def greedy(self, obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        q = self.network(torch.as_tensor(obs, device=self.device))
-        mask_t = None if mask is None else torch.as_tensor(mask, device=self.device)
+        q = self.network(self._tensor(obs))
+        mask_t = None if mask is None else self._tensor(mask)
         return masked_argmax(q, mask_t).cpu().numpy()
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        return tensor if self.on_cpu else tensor.to(self.device, non_blocking=True)
 
     def __call__(
         self, obs: np.ndarray, mask: np.ndarray | None, epsilon: float, rng: np.random.Generator

@@ -103,8 +103,8 @@ def _biased_network(num_actions: int, favourite: int) -> QNetwork:
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
-        net.advantage[-1].bias[favourite] = 100.0
-        net.advantage[-1].bias[(favourite + 1) % num_actions] = 50.0
+        net.head.bias[favourite] = 100.0
+        net.head.bias[(favourite + 1) % num_actions] = 50.0
     return net
 
 
@@ -159,7 +159,7 @@ def test_target_max_skips_illegal_actions_and_terminals() -> None:
 def test_double_dqn_values_the_online_choice_with_the_target_net() -> None:
     learner = _learner(double=True, net=_biased_network(4, favourite=1))
     with torch.no_grad():  # target now prefers action 3; the online net still prefers 1
-        learner.target.advantage[-1].bias.copy_(torch.tensor([0.0, 7.0, 0.0, 200.0]))
+        learner.target.head.bias.copy_(torch.tensor([0.0, 7.0, 0.0, 200.0]))
     online_q = learner.online(torch.zeros(1, 3))
     target = learner.td_target(torch.zeros(1), torch.ones(1), torch.zeros(1, 3), None, online_q)
     assert target.item() == 7.0
