@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from rlsuite.player import Resign
+
 if TYPE_CHECKING:
     from rlsuite.envs.go import GoGame
 
@@ -419,8 +421,6 @@ class GtpEngine:
         return ""
 
     def _genmove(self, args: tuple[str, ...]) -> str:
-        from rlsuite.arena.players import Resign
-
         _arity(args, 1)
         state = self._to_move(parse_color(args[0]))
         try:

@@ -13,9 +13,14 @@ import numpy as np
 from rlsuite.game import Game, State
 
 
+class Resign(Exception):
+    """Raised by `Player.act` when the player resigns (a GTP engine answering `resign`, a human)."""
+
+
 @runtime_checkable
 class Player(Protocol):
-    """Anything that picks moves: `reset` at the start of a game, `act` per turn, `close` once."""
+    """Anything that picks moves: `reset` at the start of a game, `act` per turn (which may
+    raise `Resign`), `close` once."""
 
     name: str
 

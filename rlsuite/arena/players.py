@@ -23,7 +23,7 @@ import numpy as np
 
 from rlsuite.game import Game, State
 from rlsuite.gtp import EngineFailure, GtpClient, GtpCommandError, find_gnugo, gnugo_argv
-from rlsuite.player import GreedyPlayer, Player, RandomPlayer
+from rlsuite.player import GreedyPlayer, Player, RandomPlayer, Resign
 
 if TYPE_CHECKING:
     from rlsuite.envs.go import GoGame, GoState
@@ -50,10 +50,6 @@ class UnknownPlayerSpec(ValueError):
 
 class PlayerUnavailable(RuntimeError):
     """The spec is valid but its player cannot be built here (module not built, run missing)."""
-
-
-class Resign(Exception):
-    """Raised by `act` when a player resigns (a GTP engine answering `resign`, a human)."""
 
 
 def valid_forms() -> str:
