@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -43,7 +44,7 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.flatten(1)
-        for layer in self.layers:
+        for layer in cast("list[nn.Linear]", self.layers):
             x = F.relu(F.linear(x, layer.weight, layer.bias))
         return x
 
