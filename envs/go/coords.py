@@ -8,6 +8,8 @@ on boards up to 19x19, the FF[3] form).
 
 from __future__ import annotations
 
+import operator
+
 MAX_BOARD_SIZE = 19
 GTP_COLUMNS = "ABCDEFGHJKLMNOPQRST"
 _SGF_LETTERS = "abcdefghijklmnopqrs"
@@ -24,9 +26,12 @@ def check_board_size(n: int) -> int:
 
 def check_action(a: object, n: int) -> int:
     """Return a as an int if it is an action on an n x n board, else raise ValueError."""
-    if isinstance(a, bool) or not hasattr(a, "__index__"):
+    try:
+        value = operator.index(a)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"action must be an integer, got {a!r}") from None
+    if type(a) is bool:
         raise ValueError(f"action must be an integer, got {a!r}")
-    value = int(a)  # type: ignore[call-overload]
     if not 0 <= value <= n * n:
         raise ValueError(f"action {value} out of range 0..{n * n} for a {n}x{n} board")
     return value

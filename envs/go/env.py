@@ -93,6 +93,7 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
         self._over = False  # also set by an illegal move under illegal_action="lose"
         self._mask = np.zeros(self.game.num_actions, np.bool_)
         self._planes = np.zeros((self.game.observation_shape[0], board_size**2), np.uint8)
+        self._obs_view = self._planes.reshape(self.game.observation_shape)
         self._draws = np.empty(0, np.int64)
         self._next_draw = 0
         self._view: Any = None
@@ -189,10 +190,10 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
         return int(self._draws[self._next_draw - 1])
 
     def _observation(self) -> np.ndarray:
-        return self._planes.reshape(self.game.observation_shape).copy()
+        return self._obs_view.copy()
 
     def _info(self) -> dict[str, Any]:
         info: dict[str, Any] = {"action_mask": self._mask.copy()}
-        if self.game.is_terminal(self.state):
+        if self._over and self.game.is_terminal(self.state):
             info["score"] = self.game.score(self.state)
         return info
