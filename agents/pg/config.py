@@ -162,12 +162,13 @@ class ReinforceConfig(PGConfig):
     in Spinning Up's VPG."""
 
     algo: Algo = "reinforce"
-    num_steps: int = 512
+    num_envs: int = 4
+    num_steps: int = 128
     gae_lambda: float = 1.0
     update_epochs: int = 1
     num_minibatches: int = 1
     clip_coef: float | None = None
-    lr: float = 1e-3
+    lr: float = 3e-3
     anneal_lr: bool = False
 
 

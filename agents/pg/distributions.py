@@ -35,17 +35,21 @@ class MaskedCategorical:
                 raise ValueError("action mask has a row with no legal action")
             logits = logits.masked_fill(~mask, -math.inf)
         self.mask = mask
-        self.log_probs = logits - logits.logsumexp(dim=-1, keepdim=True)
+        self.log_probs = logits.log_softmax(dim=-1)
 
     @property
     def probs(self) -> torch.Tensor:
         return self.log_probs.exp()
 
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Gumbel-max sampling: one uniform draw per logit, no cumulative sums."""
-        u = torch.rand(self.log_probs.shape, generator=generator, dtype=self.log_probs.dtype)
-        gumbel = -torch.log(-torch.log(u.clamp_(min=1e-20)))
-        return (self.log_probs + gumbel).argmax(dim=-1)
+        """Gumbel-max sampling written as an exponential race: argmax(log p - log E) with
+        E ~ Exp(1), since -log E is Gumbel-distributed. Four tensor ops, no cumulative sums;
+        an illegal action (log p = -inf) can never win. E is floored at the smallest normal
+        float because Exp(1) draws can be exactly 0, and -inf - log(0) would be nan, which
+        argmax would pick."""
+        race = torch.empty_like(self.log_probs).exponential_(generator=generator)
+        race.clamp_(min=torch.finfo(race.dtype).tiny)
+        return (self.log_probs - race.log_()).argmax(dim=-1)
 
     def mode(self) -> torch.Tensor:
         return self.log_probs.argmax(dim=-1)

@@ -62,6 +62,17 @@ class NetSpec:
         )
 
 
+def to_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A C-contiguous copy of `array` in torch-allocated memory on `device`.
+
+    Always a fresh contiguous copy, even on CPU: envs may hand over transposed views (Gymnasium's
+    batched CartPole does) or buffers at any alignment, and BLAS takes differently rounding paths
+    for those, so the same observation would give values differing in the last bits, and a
+    resumed run would drift from an uninterrupted one.
+    """
+    return torch.from_numpy(array).to(device, copy=True, memory_format=torch.contiguous_format)
+
+
 def _act(name: str) -> type[nn.Module]:
     return {"tanh": nn.Tanh, "relu": nn.ReLU}[name]
 

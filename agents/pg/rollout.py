@@ -20,7 +20,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from rlsuite.agents.pg import vecenv
 from rlsuite.agents.pg.losses import gae
-from rlsuite.agents.pg.networks import ActorCritic
+from rlsuite.agents.pg.networks import ActorCritic, to_tensor
 
 from rlsuite.replay import FieldSpec, ReplayBuffer
 
@@ -84,10 +84,15 @@ class RolloutCollector:
         seed: int,
         reward_scale: float = 1.0,
         device: torch.device | str = "cpu",
+        episodes_from_info: bool = False,
     ) -> None:
+        """`episodes_from_info`: take finished episodes from `info["episode"]` (Gymnasium's
+        RecordEpisodeStatistics layout) instead of summing rewards, for envs whose training
+        rewards and episode ends differ from the game's (Atari: clipped rewards, lives)."""
         self.envs, self.policy, self.num_steps = envs, policy, num_steps
         self.num_envs = envs.num_envs
         self.reward_scale = reward_scale
+        self.episodes_from_info = episodes_from_info
         self.device = torch.device(device)
         self.mode = vecenv.autoreset_mode(envs)
         self.obs, infos = envs.reset(seed=seed)
@@ -107,7 +112,7 @@ class RolloutCollector:
         return ReplayBuffer(self.spec, self.num_envs * self.num_steps)
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(array).to(self.device, non_blocking=True)
+        return to_tensor(array, self.device)
 
     def _policy_mask(self) -> np.ndarray | None:
         """The current mask, with the rows of pending NEXT_STEP resets opened (their action is
@@ -157,14 +162,20 @@ class RolloutCollector:
                 row["mask"] = mask
             buffer.add(row)
 
-            self.ep_return += np.where(valid, reward, 0.0)
-            self.ep_length += valid
-            ended = done & valid
-            if ended.any():
-                finished_returns.extend(self.ep_return[ended].tolist())
-                finished_lengths.extend(self.ep_length[ended].tolist())
-                self.ep_return[ended] = 0.0
-                self.ep_length[ended] = 0
+            if self.episodes_from_info:
+                if "episode" in infos:
+                    ended = infos["_episode"]
+                    finished_returns.extend(infos["episode"]["r"][ended].tolist())
+                    finished_lengths.extend(infos["episode"]["l"][ended].tolist())
+            else:
+                self.ep_return += np.where(valid, reward, 0.0)
+                self.ep_length += valid
+                ended = done & valid
+                if ended.any():
+                    finished_returns.extend(self.ep_return[ended].tolist())
+                    finished_lengths.extend(self.ep_length[ended].tolist())
+                    self.ep_return[ended] = 0.0
+                    self.ep_length[ended] = 0
             if not same_step:
                 self.pending_reset = done & valid
             self.obs = next_obs

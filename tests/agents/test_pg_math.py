@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 import torch
 from rlsuite.agents.pg.distributions import DiagGaussian, MaskedCategorical
-from rlsuite.agents.pg.losses import actor_critic_loss, gae
+from rlsuite.agents.pg.losses import (
+    actor_critic_loss,
+    approx_kl_and_clip_fraction,
+    gae,
+    normalize_advantages,
+)
 
 
 def test_gae_matches_hand_computation_with_termination_and_truncation() -> None:
@@ -135,17 +140,17 @@ def _fixed_batch() -> dict[str, torch.Tensor]:
 
 def test_ppo_loss_terms_by_hand() -> None:
     b = _fixed_batch()
-    terms = actor_critic_loss(**b, clip_coef=0.2, vf_clip=None, ent_coef=0.01, vf_coef=0.5,
-                              norm_adv=False)
+    terms = actor_critic_loss(**b, clip_coef=0.2, vf_clip=None, ent_coef=0.01, vf_coef=0.5)
     # ratios 1.5, .5, 1.1, .9; min(rA, clip(r)A) = 1.2, .5, -1.1, -1.8 -> mean -.3
     assert terms.policy.item() == pytest.approx(0.3, rel=1e-6)
     # 0.5 * mean((v - R)^2) = 0.5 * (.25 + 0 + 1 + 4) / 4
     assert terms.value.item() == pytest.approx(0.65625, rel=1e-6)
-    assert terms.entropy.item() == pytest.approx(0.5, rel=1e-6)
+    # entropy mean 0.5 enters with -ent_coef
     assert terms.total.item() == pytest.approx(0.3 - 0.01 * 0.5 + 0.5 * 0.65625, rel=1e-6)
-    assert terms.clip_fraction.item() == pytest.approx(0.5)  # ratios 1.5 and .5
+    approx_kl, clip_fraction = approx_kl_and_clip_fraction(terms.log_ratio, 0.2)
+    assert clip_fraction.item() == pytest.approx(0.5)  # ratios 1.5 and .5
     kl = [0.5 - math.log(1.5), -0.5 - math.log(0.5), 0.1 - math.log(1.1), -0.1 - math.log(0.9)]
-    assert terms.approx_kl.item() == pytest.approx(sum(kl) / 4, rel=1e-5)
+    assert approx_kl.item() == pytest.approx(sum(kl) / 4, rel=1e-5)
     # the clipped sample (r=1.5, A>0) gets no gradient; the others -A r / 4
     terms.policy.backward()
     grad = b["new_log_prob"].grad
@@ -155,24 +160,34 @@ def test_ppo_loss_terms_by_hand() -> None:
 
 def test_ppo_value_clipping_takes_the_larger_error() -> None:
     terms = actor_critic_loss(**_fixed_batch(), clip_coef=0.2, vf_clip=0.5, ent_coef=0.0,
-                              vf_coef=0.5, norm_adv=False)
+                              vf_coef=0.5)
     # clipped values .5, 2, 3, 3.5 -> errors 1, 0, 1, 6.25; unclipped .25, 0, 1, 4
     assert terms.value.item() == pytest.approx(0.5 * (1.0 + 0 + 1 + 6.25) / 4, rel=1e-6)
 
 
 def test_ppo_loss_with_normalised_advantages() -> None:
-    terms = actor_critic_loss(**_fixed_batch(), clip_coef=0.2, vf_clip=None, ent_coef=0.0,
-                              vf_coef=0.5, norm_adv=True)
-    # advantages -> (A + .25) / 1.5 = 5/6, 5/6, -1/2, -7/6 (sample std 1.5)
+    b = _fixed_batch()
+    normalised = normalize_advantages(b["advantages"].numpy())
+    # (A + .25) / 1.5 with the sample std 1.5: 5/6, 5/6, -1/2, -7/6
+    np.testing.assert_allclose(normalised, [5 / 6, 5 / 6, -0.5, -7 / 6], rtol=1e-6)
+    b["advantages"] = torch.from_numpy(normalised)
+    terms = actor_critic_loss(**b, clip_coef=0.2, vf_clip=None, ent_coef=0.0, vf_coef=0.5)
     # min terms: 1.0, 5/12, -.55, -1.05
     assert terms.policy.item() == pytest.approx(-(1.0 + 5 / 12 - 0.55 - 1.05) / 4, rel=1e-5)
+    assert normalize_advantages(np.array([3.0], np.float32)).tolist() == [3.0]
 
 
 def test_unclipped_policy_term_is_score_function() -> None:
     b = _fixed_batch()
-    terms = actor_critic_loss(**b, clip_coef=None, vf_clip=None, ent_coef=0.0, vf_coef=0.5,
-                              norm_adv=False)
+    terms = actor_critic_loss(**b, clip_coef=None, vf_clip=None, ent_coef=0.0, vf_coef=0.5)
     logp = [math.log(1.5), math.log(0.5), math.log(1.1), math.log(0.9)]
     expected = -sum(a * lp for a, lp in zip([1, 1, -1, -2], logp, strict=True)) / 4
     assert terms.policy.item() == pytest.approx(expected, rel=1e-5)
-    assert terms.clip_fraction.item() == 0.0
+    assert approx_kl_and_clip_fraction(terms.log_ratio, None)[1].item() == 0.0
+
+
+def test_entropy_bonus_needs_an_entropy() -> None:
+    b = _fixed_batch()
+    b["entropy"] = None
+    with pytest.raises(ValueError, match="entropy"):
+        actor_critic_loss(**b, clip_coef=0.2, vf_clip=None, ent_coef=0.01, vf_coef=0.5)

@@ -1,0 +1,185 @@
+"""End-to-end policy-gradient runs on real Gymnasium envs: learning, the run directory,
+checkpoints, exact resume and the command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from rlsuite.agents.pg import (
+    A2CConfig,
+    PGAgent,
+    PPOConfig,
+    ReinforceConfig,
+    UpdateReport,
+    load_agent,
+    main_a2c,
+    main_ppo,
+    train,
+)
+
+from rlsuite import checkpoint
+from rlsuite.config import parse
+
+
+def evaluate(agent: PGAgent, env_id: str, episodes: int = 5, seed: int = 100) -> float:
+    env = gym.make(env_id)
+    total = 0.0
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed + i)
+        done = False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(agent.act(obs[None])[0])
+            total += float(reward)
+            done = terminated or truncated
+    env.close()
+    return total / episodes
+
+
+def random_return(env_id: str, episodes: int = 20) -> float:
+    env = gym.make(env_id)
+    env.action_space.seed(0)
+    total = 0.0
+    for i in range(episodes):
+        env.reset(seed=i)
+        done = False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            total += float(reward)
+            done = terminated or truncated
+    return total / episodes
+
+
+def test_ppo_cartpole_clearly_beats_random(tmp_path: Path) -> None:
+    config = parse(PPOConfig, ["--env", "CartPole-v1", "--total-steps", "10240", "--seed", "1",
+                               "--run-root", str(tmp_path), "--backends", "csv"], algo="ppo")
+    returns: list[float] = []
+    run_dir = train(config, callback=lambda r: returns.extend(r.episodes.returns.tolist()))
+    baseline = random_return("CartPole-v1")
+    assert baseline < 30
+    assert np.mean(returns[-20:]) > 5 * baseline
+    assert evaluate(load_agent(run_dir), "CartPole-v1") > 200
+
+
+def test_pendulum_return_improves(tmp_path: Path) -> None:
+    config = parse(PPOConfig, ["--env", "Pendulum-v1", "--total-steps", "12288",
+                               "--run-root", str(tmp_path), "--backends", "csv"], algo="ppo")
+    returns: list[float] = []
+    run_dir = train(config, callback=lambda r: returns.append(float(r.episodes.returns.mean())))
+    agent = load_agent(run_dir)
+    assert isinstance(agent.action_space, gym.spaces.Box)
+    actions = agent.act(np.zeros((3, 3), np.float32))
+    assert actions.shape == (3, 1) and np.all(np.abs(actions) <= 2.0)
+    # one rollout holds ~5 episodes; compare the first and the last four rollouts
+    assert np.mean(returns[-4:]) > np.mean(returns[:4]) + 150, returns
+
+
+@pytest.mark.parametrize(("algo", "config_cls"), [("a2c", A2CConfig),
+                                                  ("reinforce", ReinforceConfig)])
+def test_a2c_and_reinforce_learn_cartpole(tmp_path: Path, algo: str, config_cls: type) -> None:
+    config = parse(config_cls, ["--env", "CartPole-v1", "--total-steps", "12288", "--run-root",
+                                str(tmp_path), "--backends", "csv"], algo=algo)
+    assert config.algo == algo and config.clip_coef is None and config.gae_lambda == 1.0
+    returns: list[float] = []
+    run_dir = train(config, callback=lambda r: returns.extend(r.episodes.returns.tolist()))
+    assert np.mean(returns[-20:]) > 3 * np.mean(returns[:20]), returns
+    assert evaluate(load_agent(run_dir), "CartPole-v1") > 100
+
+
+def _tiny(tmp_path: Path, **overrides: object) -> PPOConfig:
+    base = PPOConfig(env="CartPole-v1", total_steps=5 * 64, num_envs=2, num_steps=32,
+                     update_epochs=2, num_minibatches=2, run_root=str(tmp_path),
+                     backends=("csv",), save_every=1)
+    return dataclasses.replace(base, **overrides)
+
+
+class Crash(RuntimeError):
+    pass
+
+
+@pytest.mark.parametrize("vectorization", ["sync", "native"])
+def test_resume_after_crash_takes_identical_next_actions(tmp_path: Path,
+                                                         vectorization: str) -> None:
+    def record(into: list[np.ndarray], crash_at: int | None = None):
+        def callback(report: UpdateReport) -> None:
+            if report.update == crash_at:
+                raise Crash  # before this update's checkpoint: the run resumes from the last one
+            into.append(report.buffer.fields["action"][: len(report.buffer)].copy())
+        return callback
+
+    full: list[np.ndarray] = []
+    full_dir = train(_tiny(tmp_path / "a", vectorization=vectorization), callback=record(full))
+    before: list[np.ndarray] = []
+    with pytest.raises(Crash):
+        train(_tiny(tmp_path / "b", vectorization=vectorization), callback=record(before, 3))
+    (crashed_dir,) = (tmp_path / "b").iterdir()
+    assert checkpoint.latest(crashed_dir).name == f"step_{2 * 64:012d}"
+    after: list[np.ndarray] = []
+    resumed = _tiny(tmp_path, resume=str(crashed_dir))  # the saved config wins
+    assert train(resumed, callback=record(after)) == crashed_dir
+    assert len(before) == 2 and len(after) == 3
+    for expected, got in zip(full, before + after, strict=True):
+        np.testing.assert_array_equal(expected, got)
+    a, b = load_agent(full_dir).policy, load_agent(crashed_dir).policy
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+def test_run_directory_cli_and_agent_loading(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--env", "CartPole-v1", "--total-steps", "256", "--num-envs", "2", "--num-steps",
+            "64", "--run-root", str(tmp_path), "--backends", "csv", "tensorboard",
+            "--save-every", "1"]
+    assert main_ppo(argv) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert saved["algo"] == "ppo" and saved["num_envs"] == 2
+    tags = {line.split(",")[2] for line in (run_dir / "metrics.csv").read_text().splitlines()[1:]}
+    assert {"charts/episode_return", "losses/policy", "losses/value", "charts/sps"} <= tags
+    assert list(run_dir.glob("events.out.tfevents.*"))
+    agent = load_agent(run_dir)
+    assert agent.config["num_envs"] == 2
+    obs = np.zeros((5, 4), np.float32)
+    actions = agent.act(obs)
+    assert actions.shape == (5,) and set(actions.tolist()) <= {0, 1}
+    assert agent.act(obs, action_mask=np.array([[False, True]] * 5)).tolist() == [1] * 5
+    with pytest.raises(ValueError, match="observations"):
+        agent.act(np.zeros((5, 3), np.float32))
+    with pytest.raises(ValueError, match="is a ppo run"):
+        main_a2c(["--resume", str(run_dir)])
+
+
+def test_load_agent_refuses_pickles_and_foreign_dirs(tmp_path: Path) -> None:
+    pickled = tmp_path / "model.pt"
+    torch.save({"w": torch.zeros(1)}, pickled)
+    with pytest.raises(checkpoint.CheckpointError, match="pickle"):
+        load_agent(pickled)
+    with pytest.raises(checkpoint.CheckpointError):
+        load_agent(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"num_envs": 0}, "num_envs must be positive"),
+        ({"total_steps": 10}, "less than one rollout"),
+        ({"num_minibatches": 10_000}, "exceeds the rollout size"),
+        ({"gamma": 1.5}, "gamma"),
+        ({"clip_coef": -0.1}, "clip_coef"),
+        ({"env_kwargs": "{not json"}, "not valid JSON"),
+        ({"env_kwargs": "[1, 2]"}, "JSON object"),
+    ],
+)
+def test_bad_configs_are_rejected_by_name(tmp_path: Path, overrides: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        train(_tiny(tmp_path, **overrides))
+
+
+def test_unsupported_spaces_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not supported"):
+        train(_tiny(tmp_path, env="Blackjack-v1"))
