@@ -168,3 +168,25 @@ def test_pong_trains_on_frame_replay_and_resumes(tmp_path: Path) -> None:
     agent = load_agent(run_dir)
     actions = agent.act(np.zeros((3, 4, 84, 84), np.uint8))
     assert actions.shape == (3,) and (actions < agent.action_space.n).all()
+
+
+def test_go_resume_is_exact_with_masks_and_an_opponent(tmp_path: Path) -> None:
+    """Go 5x5 against the env's random opponent: illegal moves raise, so finishing proves the
+    mask held; the opponent draws from the env's np_random, so replaying the recorded actions
+    on resume restores the games exactly, masks of the target max included."""
+    pytest.importorskip("rlsuite.envs.go.env")
+    base = DQNConfig(
+        **{**TINY, "learning_starts": 100, "batch_size": 16, "hidden_sizes": (32,)},
+        env="rlsuite/Go-v0", env_kwargs={"board_size": 5}, total_steps=300, num_envs=2,
+        eval_every=0, run_dir=str(tmp_path),
+    )  # fmt: skip
+    whole = train(base)
+    chunked = train(dataclasses.replace(base, chunk_steps=152))
+    train(dataclasses.replace(base, resume=str(chunked)))
+    replay_a, weights_a = _replay_and_weights(whole)
+    replay_b, weights_b = _replay_and_weights(chunked)
+    assert replay_a["next_mask"].shape[1] == 26 and not replay_a["next_mask"].all()
+    for field in replay_a:
+        assert np.array_equal(replay_a[field], replay_b[field]), field
+    for name in weights_a:
+        assert torch.equal(weights_a[name], weights_b[name]), name
