@@ -37,6 +37,7 @@ def net_spec(config: PGConfig, obs_space: spaces.Space, act_space: spaces.Space)
         torso=config.torso,
         hidden=tuple(config.hidden),
         activation=config.activation,
+        conv_channels=tuple(config.conv_channels),
         shared_torso=config.shared_torso,
         init_log_std=config.init_log_std,
         action_low=low,

@@ -65,6 +65,8 @@ class PGConfig:
     torso: TorsoKind = "auto"
     hidden: tuple[int, ...] = (64, 64)
     activation: Literal["tanh", "relu"] = "tanh"
+    conv_channels: tuple[int, ...] = (32, 64, 64)
+    """Channels of the board conv net (Go, placement grids)."""
     shared_torso: bool = False
     init_log_std: float = 0.0
 

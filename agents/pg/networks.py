@@ -32,6 +32,8 @@ class NetSpec:
     torso: TorsoKind = "auto"
     hidden: tuple[int, ...] = (64, 64)
     activation: Literal["tanh", "relu"] = "tanh"
+    conv_channels: tuple[int, ...] = (32, 64, 64)
+    """Channels of the board conv net's 3x3 layers."""
     shared_torso: bool = False
     init_log_std: float = 0.0
     action_low: tuple[float, ...] = ()
@@ -42,7 +44,7 @@ class NetSpec:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NetSpec:
-        tuples = ("obs_shape", "hidden", "action_low", "action_high")
+        tuples = ("obs_shape", "hidden", "conv_channels", "action_low", "action_high")
         values: dict[str, Any] = {k: tuple(v) if k in tuples else v for k, v in data.items()}
         return cls(**values)
 
@@ -112,12 +114,17 @@ def nature_cnn_torso(obs_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
                          nn.ReLU()), 512
 
 
-def board_cnn_torso(obs_shape: tuple[int, ...], hidden: tuple[int, ...]) -> tuple[nn.Module, int]:
-    """Three 3x3 same-padding convs keep the board geometry, then one dense layer."""
+def board_cnn_torso(
+    obs_shape: tuple[int, ...], channels: tuple[int, ...], hidden: tuple[int, ...]
+) -> tuple[nn.Module, int]:
+    """3x3 same-padding convs keep the board geometry (one cell per action on Go and placement
+    grids), then one dense layer of `hidden[-1]` units."""
+    if not channels:
+        raise ValueError("the board conv net needs at least one conv layer (conv_channels)")
     c, h, w = obs_shape
     width = hidden[-1] if hidden else 64
     layers: list[nn.Module] = []
-    for out in (32, 64, 64):
+    for out in channels:
         layers += [_init(nn.Conv2d(c, out, 3, padding=1), math.sqrt(2)), nn.ReLU()]
         c = out
     layers += [nn.Flatten(), _init(nn.Linear(c * h * w, width), math.sqrt(2)), nn.ReLU()]
@@ -144,7 +151,7 @@ def build_torso(spec: NetSpec) -> tuple[nn.Module, int]:
                          f"got shape {spec.obs_shape}")
     if kind == "nature_cnn":
         return nature_cnn_torso(spec.obs_shape)
-    return board_cnn_torso(spec.obs_shape, spec.hidden)
+    return board_cnn_torso(spec.obs_shape, spec.conv_channels, spec.hidden)
 
 
 class TwinMLP(nn.Module):

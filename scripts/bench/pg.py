@@ -1,4 +1,7 @@
-"""rlsuite PPO against Stable-Baselines3 PPO on CartPole-v1, side by side in one process.
+"""Policy-gradient benchmarks: rlsuite PPO against Stable-Baselines3 PPO on CartPole-v1 (the
+default task), and PPO placements against random ones on the shipped chip netlists (`--task chip`).
+
+CartPole: both libraries run side by side in one process.
 
 SB3 runs rl-baselines3-zoo's tuned CartPole-v1 settings (hyperparams/ppo.yml: 8 envs, n_steps 32,
 batch 256, 20 epochs, gamma 0.98, lambda 0.8, lr lin_1e-3, clip lin_0.2, 1e5 steps); rlsuite runs
@@ -12,6 +15,13 @@ evaluation episodes after the full budget). Last line: one JSON object.
 
     python scripts/bench/pg.py --seeds 0 1 2
     python scripts/bench/pg.py --seeds 0 --rlsuite --vectorization sync
+
+Chip: for each netlist under the chip data folder, train PPO with the
+`[ppo."rlsuite/ChipPlacement-v0"]` preset, place every macro with the deterministic policy, and
+score that placement, 20 random legal placements and the greedy wire-mask placer with the chip
+package's `evaluate_placement` (macro HPWL, full HPWL). Last line: one JSON object.
+
+    python scripts/bench/pg.py --task chip --chip-steps 9216
 """
 
 from __future__ import annotations
@@ -161,8 +171,94 @@ def _finite(value: Any) -> Any:
     return value
 
 
+CHIP_NETLISTS = (
+    "mcnc_apte",
+    "ct/macro_tiles_10x10",
+    "ct/toy_macro_stdcell",
+    "ct/sample_clustered",
+    "ct/simple_with_coords",
+    "ct/simple_grouped_with_coords",
+    "ct/simple_grouped_with_coords_with_blockage",
+)
+
+
+def place_with_policy(netlist: str, run_dir: Any, seed: int = 0) -> dict[str, float]:
+    """Metrics of the placement the trained policy makes (most likely legal cell each step)."""
+    from rlsuite.agents.pg import load_agent
+    from rlsuite.envs.chip import evaluate_placement
+
+    import rlsuite  # noqa: F401  (registers the env id)
+
+    agent = load_agent(run_dir)
+    env = gym.make("rlsuite/ChipPlacement-v0", netlist=netlist)
+    obs, info = env.reset(seed=seed)
+    done = False
+    while not done:
+        action = agent.act(obs[None], info["action_mask"][None], deterministic=True)[0]
+        obs, _, terminated, truncated, info = env.step(int(action))
+        done = terminated or truncated
+    chip = env.unwrapped
+    model = chip.model  # type: ignore[attr-defined]
+    if not model.is_complete(chip.state):  # type: ignore[attr-defined]
+        return {"complete": 0.0}
+    metrics = evaluate_placement(model.netlist, model.cells_to_centers(chip.state.cells),
+                                 (model.cols, model.rows))
+    return {"complete": 1.0, **metrics}
+
+
+def chip_task(netlists: list[str], steps: int, random_seeds: int) -> dict[str, Any]:
+    from rlsuite.agents.pg import PPOConfig, train
+    from rlsuite.envs.chip import data_dir, run_baseline
+
+    from rlsuite.config import parse
+
+    rows: dict[str, Any] = {}
+    for name in netlists:
+        path = str(data_dir() / name)
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory() as root:
+            config = parse(PPOConfig, ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs",
+                                       json.dumps({"netlist": path}), "--total-steps", str(steps),
+                                       "--run-root", root, "--backends", "csv"], algo="ppo")
+            run_dir = train(config)
+            ppo = place_with_policy(path, run_dir)
+        train_s = time.perf_counter() - start
+        model = gym.make("rlsuite/ChipPlacement-v0", netlist=path).unwrapped.model  # type: ignore[attr-defined]
+        randoms = [run_baseline("random", model, seed=s).metrics for s in range(random_seeds)]
+        greedy = run_baseline("greedy", model).metrics
+        row = {
+            "macros": model.num_macros,
+            "grid": [model.rows, model.cols],
+            "train_steps": config.num_updates * config.batch_size,
+            "train_s": round(train_s, 1),
+            "ppo_complete": bool(ppo["complete"]),
+            "ppo_macro_hpwl": ppo.get("macro_hpwl"),
+            "random_macro_hpwl_mean": statistics.mean(r["macro_hpwl"] for r in randoms),
+            "random_macro_hpwl_best": min(r["macro_hpwl"] for r in randoms),
+            "greedy_macro_hpwl": greedy.get("macro_hpwl"),
+            "ppo_hpwl": ppo.get("hpwl"),
+            "random_hpwl_mean": statistics.mean(r["hpwl"] for r in randoms),
+            "greedy_hpwl": greedy.get("hpwl"),
+        }
+        rows[name] = row
+        print(f"{name}: {json.dumps(row)}", flush=True)
+    compared = [r for r in rows.values() if r["random_macro_hpwl_mean"] > 0]
+    return {
+        "task": "chip",
+        "netlists": rows,
+        "ppo_beats_random_mean_macro_hpwl": sum(
+            r["ppo_macro_hpwl"] is not None
+            and r["ppo_macro_hpwl"] < r["random_macro_hpwl_mean"] for r in compared),
+        "netlists_with_macro_nets": len(compared),
+    }
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", choices=("cartpole", "chip"), default="cartpole")
+    parser.add_argument("--chip-netlists", nargs="+", default=list(CHIP_NETLISTS))
+    parser.add_argument("--chip-steps", type=int, default=9216)
+    parser.add_argument("--random-placements", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--total-steps", type=int, default=100_000)
     parser.add_argument("--target", type=float, default=475.0)
@@ -171,6 +267,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="flags passed on to rlsuite's PPO config")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.task == "chip":
+        chip = chip_task(args.chip_netlists, args.chip_steps, args.random_placements)
+        print(json.dumps(_finite(chip)))
+        return chip
     runs: dict[str, list[Run]] = {"sb3": [], "rlsuite": []}
     for seed in args.seeds:
         for name in ("sb3", "rlsuite"):  # alternate so background load hits both alike
