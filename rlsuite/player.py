@@ -61,7 +61,7 @@ class RandomPlayer(_SeededPlayer):
         legal = np.flatnonzero(self._require_game().legal_mask(state))
         if legal.size == 0:
             raise ValueError("random: no legal action in this state")
-        return int(self.rng.choice(legal))
+        return int(legal[self.rng.integers(legal.size)])
 
 
 class GreedyPlayer(_SeededPlayer):
