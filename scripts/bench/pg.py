@@ -197,11 +197,11 @@ def place_with_policy(netlist: str, run_dir: Any, seed: int = 0) -> dict[str, fl
         action = agent.act(obs[None], info["action_mask"][None], deterministic=True)[0]
         obs, _, terminated, truncated, info = env.step(int(action))
         done = terminated or truncated
-    chip = env.unwrapped
-    model = chip.model  # type: ignore[attr-defined]
-    if not model.is_complete(chip.state):  # type: ignore[attr-defined]
+    chip: Any = env.unwrapped
+    model, state = chip.model, chip.state
+    if not model.is_complete(state):
         return {"complete": 0.0}
-    metrics = evaluate_placement(model.netlist, model.cells_to_centers(chip.state.cells),
+    metrics = evaluate_placement(model.netlist, model.cells_to_centers(state.cells),
                                  (model.cols, model.rows))
     return {"complete": 1.0, **metrics}
 
@@ -223,7 +223,8 @@ def chip_task(netlists: list[str], steps: int, random_seeds: int) -> dict[str, A
             run_dir = train(config)
             ppo = place_with_policy(path, run_dir)
         train_s = time.perf_counter() - start
-        model = gym.make("rlsuite/ChipPlacement-v0", netlist=path).unwrapped.model  # type: ignore[attr-defined]
+        chip: Any = gym.make("rlsuite/ChipPlacement-v0", netlist=path).unwrapped
+        model = chip.model
         randoms = [run_baseline("random", model, seed=s).metrics for s in range(random_seeds)]
         greedy = run_baseline("greedy", model).metrics
         row = {
