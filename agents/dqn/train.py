@@ -202,6 +202,7 @@ class Trainer:
         c = self.config
         if self.step >= c.total_steps:
             self.finished = True
+            self.envs.close()
             self.logger.close()
             return self.run_dir
         chunk_start_step, chunk_start = self.step, time.perf_counter()
@@ -448,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def stop(signum: int, frame: Any) -> None:
         trainer.request_stop()
+        signal.signal(signum, previous[signal.Signals(signum)])  # a second one is not deferred
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
