@@ -2,7 +2,13 @@
 
 import pytest
 
-from rlsuite.gtp import EngineFailure, GtpClient, GtpCommandError, gnugo_argv
+from rlsuite.gtp import (
+    PIPELINE_BYTES,
+    EngineFailure,
+    GtpClient,
+    GtpCommandError,
+    gnugo_argv,
+)
 
 
 def test_client_talks_to_gnugo(gnugo):
@@ -18,6 +24,66 @@ def test_client_talks_to_gnugo(gnugo):
         board = client.send("showboard")
         assert board.count("\n") >= 6 and "X" in board
     assert client.process.poll() is not None  # closed on exit
+
+
+def test_batch_replies_equal_one_by_one_replies(gnugo):
+    """A batch far over the pipe window, with one-line and multi-line replies, answers exactly
+    as the same commands sent one at a time."""
+    points = [f"{c}{r}" for c in "ABCDE" for r in range(1, 6)]
+    batch = ["play b C3", "play w D4", "play b B2", "name", "showboard", "list_commands"]
+    batch += [f"is_legal {side} {p}" for _ in range(20) for side in "bw" for p in points]
+    batch += ["final_score", "showboard"]
+    assert sum(len(c) + 6 for c in batch) > 4 * PIPELINE_BYTES
+    with GtpClient(gnugo_argv(1, board_size=5, komi=0.5)) as client:
+        single = [client.send(command) for command in batch]
+        client.send("clear_board")
+        assert client.send_many(batch) == single
+        assert client.send_many([]) == []
+    assert "is_legal" in single[5].split() and single[4].count("\n") >= 6
+    legal = single[6:56]
+    assert legal[points.index("C3")] == "0" and legal[points.index("A1")] == "1"
+
+
+def test_refused_command_in_a_batch_is_reported_by_index(gnugo):
+    with GtpClient(gnugo_argv(1, board_size=5, komi=0.5)) as client:
+        batch = ["play b C3", "play w C3", "play w D4", "play b Z9", "play b B2"]
+        with pytest.raises(GtpCommandError) as info:
+            client.send_many(batch)
+        error = info.value
+        assert (error.index, error.command, error.message) == (1, "play w C3", "illegal move")
+        assert "batch index 1" in str(error)
+        # the commands around the refused ones ran, and the replies are still in step
+        assert client.send_many(["is_legal b D4", "is_legal w B2", "name"]) == ["0", "0", "GNU Go"]
+
+
+def test_malformed_batch_is_refused_before_anything_is_sent(gnugo):
+    with GtpClient(gnugo_argv(1, board_size=5, komi=0.5)) as client:
+        for bad, why in [("play b C3\nplay w D4", "one line"), ("# just a comment", "no reply"),
+                         ("   ", "blank"), ("name " + "x" * PIPELINE_BYTES, "over 4096 bytes")]:
+            with pytest.raises(ValueError, match=why):
+                client.send_many(["play b C3", bad])
+        assert client.send("is_legal w C3") == "1"  # nothing of the refused batches was played
+
+
+def test_crash_in_the_middle_of_a_batch_is_reported_with_stderr(fake_engine):
+    batch = ["genmove b", "genmove w"] + ["name"] * 2000
+    with GtpClient(fake_engine("crash", after=1), name="fake") as client:
+        with pytest.raises(EngineFailure) as info:
+            client.send_many(batch)
+        with pytest.raises(EngineFailure):  # and stays failed
+            client.send("name")
+    assert "exit code 3" in str(info.value) and "ran out of cheese" in str(info.value)
+    assert info.value.stderr == "fatal: engine ran out of cheese"
+
+
+def test_hung_engine_in_a_batch_times_out_instead_of_blocking_the_write(fake_engine):
+    # 10k commands (~100 KB) would fill a 64 KB pipe to an engine that stopped reading;
+    # the bounded window keeps every write short, so the reply timeout fires.
+    batch = ["name", "genmove b"] + ["name"] * 10_000
+    with GtpClient(fake_engine("hang"), timeout=0.5, startup_timeout=5.0) as client, (
+        pytest.raises(EngineFailure, match="no reply within 0.5 s")
+    ):
+        client.send_many(batch)
 
 
 def test_gnugo_rules_arguments():
