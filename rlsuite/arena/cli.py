@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_leaderboard(config, specs, console)
         return run_go(config, specs, console)
     except (UnknownPlayerSpec, PlayerUnavailable, GnuGoNotFound, ValueError) as e:
-        console.print(f"[red]rlsuite arena:[/red] {e}", highlight=False)
+        console.print(f"[red]rlsuite arena:[/red] {e}", highlight=False, soft_wrap=True)
         return 2
 
 
