@@ -107,6 +107,11 @@ class PGConfig:
 
     def validate(self) -> None:
         """Reject settings that cannot run, naming the field."""
+        expected = {PPOConfig: "ppo", A2CConfig: "a2c", ReinforceConfig: "reinforce"}.get(
+            type(self), self.algo)
+        if self.algo != expected:
+            raise ValueError(f"algo={self.algo!r} contradicts {type(self).__name__}: use "
+                             f"`rlsuite train {self.algo}` for {self.algo} defaults")
         positive = ("total_steps", "num_envs", "num_steps", "update_epochs", "num_minibatches",
                     "torch_threads", "keep_checkpoints", "log_every")
         for name in positive:

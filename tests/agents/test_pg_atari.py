@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
+
 from rlsuite.config import parse
 
 pytest.importorskip("ale_py", reason="ale-py not installed: pip install 'rlsuite[atari]'")
@@ -27,4 +27,4 @@ def test_ppo_atari_smoke_run_on_cpu(tmp_path: Path) -> None:
     agent = load_agent(run_dir)
     assert agent.policy.spec.resolved_torso() == "nature_cnn"
     actions = agent.act(obs[:3])
-    assert actions.shape == (3,) and ((0 <= actions) & (actions < 4)).all()
+    assert actions.shape == (3,) and ((actions >= 0) & (actions < 4)).all()

@@ -173,6 +173,7 @@ def test_load_agent_refuses_pickles_and_foreign_dirs(tmp_path: Path) -> None:
         ({"clip_coef": -0.1}, "clip_coef"),
         ({"env_kwargs": "{not json"}, "not valid JSON"),
         ({"env_kwargs": "[1, 2]"}, "JSON object"),
+        ({"algo": "a2c"}, "contradicts PPOConfig"),
     ],
 )
 def test_bad_configs_are_rejected_by_name(tmp_path: Path, overrides: dict, message: str) -> None:
@@ -183,3 +184,26 @@ def test_bad_configs_are_rejected_by_name(tmp_path: Path, overrides: dict, messa
 def test_unsupported_spaces_are_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not supported"):
         train(_tiny(tmp_path, env="Blackjack-v1"))
+
+
+def test_flat_parameters_share_storage_with_the_module() -> None:
+    from rlsuite.agents.pg.networks import ActorCritic, NetSpec
+    from rlsuite.agents.pg.trainer import flatten_parameters
+
+    torch.manual_seed(0)
+    policy = ActorCritic(NetSpec(obs_shape=(3,), obs_dtype="float32", action_kind="box",
+                                 action_dim=2))
+    before = {k: v.clone() for k, v in policy.state_dict().items()}
+    flat = flatten_parameters(policy)
+    assert flat.numel() == sum(p.numel() for p in policy.parameters())
+    for k, v in policy.state_dict().items():  # same values, now living in the flat buffer
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
+    dist, value = policy(torch.ones(4, 3))
+    (value.sum() + dist.log_prob(torch.zeros(4, 2)).sum()).backward()
+    assert flat.grad is not None
+    start, end = flat.grad.data_ptr(), flat.grad.data_ptr() + 4 * flat.numel()
+    for p in policy.parameters():  # every gradient is a view into the flat gradient
+        assert p.grad is not None and start <= p.grad.data_ptr() < end
+    assert flat.grad.abs().sum() > 0
+    torch.optim.SGD([flat], lr=1.0).step()
+    torch.testing.assert_close(policy.log_std, before["log_std"] - policy.log_std.grad)
