@@ -6,10 +6,11 @@ actor-critic core.
     agent = load_agent(run_dir)
     actions = agent.act(observations)
 
-Modules: `distributions` (masked categorical, diagonal Gaussian), `networks` (torsos and the
-actor-critic), `losses` (GAE and the loss terms), `rollout` (vector env -> ReplayBuffer),
-`vecenv` (env construction and snapshots), `trainer` (the loop), `agent` (loading for play),
-`cli` (the `rlsuite train` entry points).
+Modules: `config` (one config, three algorithms as its defaults), `distributions` (masked
+categorical, diagonal Gaussian), `networks` (torsos and the actor-critic), `losses` (GAE and
+the loss terms), `rollout` (vector env -> ReplayBuffer), `vecenv` (env construction and
+snapshots), `learner` (minibatch updates), `trainer` (the loop, checkpoints, resume), `agent`
+(loading for play), `cli` (the `rlsuite train` entry points).
 """
 
 from rlsuite.agents.pg.agent import PGAgent, load_agent

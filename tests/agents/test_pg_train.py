@@ -187,8 +187,8 @@ def test_unsupported_spaces_are_named(tmp_path: Path) -> None:
 
 
 def test_flat_parameters_share_storage_with_the_module() -> None:
+    from rlsuite.agents.pg.learner import flatten_parameters
     from rlsuite.agents.pg.networks import ActorCritic, NetSpec
-    from rlsuite.agents.pg.trainer import flatten_parameters
 
     torch.manual_seed(0)
     policy = ActorCritic(NetSpec(obs_shape=(3,), obs_dtype="float32", action_kind="box",
