@@ -107,17 +107,59 @@ def plot(run: Path) -> dict[str, Any]:
     return {"png": str(out), "last_eval": evals[-1] if evals else None, "steps_to_20": reached}
 
 
+def sb3_vec_env(seed: int) -> Any:
+    """One `make_atari` game as an SB3 VecEnv, so both libraries step the same emulator under
+    the same protocol (SB3's own AtariWrapper needs OpenCV, which this project does not ship).
+    make_atari resets on the step after a done; SB3 wants the reset observation at once, with
+    the final one in `infos[0]["terminal_observation"]`, so that extra step happens here."""
+    import numpy as np
+    from rlsuite.envs.atari import make_atari
+    from stable_baselines3.common.vec_env import VecEnv
+
+    class AtariSB3(VecEnv):
+        def __init__(self) -> None:
+            self.atari = make_atari(ENV, num_envs=1, seed=seed)
+            super().__init__(1, self.atari.single_observation_space,
+                             self.atari.single_action_space)  # fmt: skip
+            self.actions = np.zeros(1, dtype=np.int64)
+
+        def reset(self) -> np.ndarray:
+            return self.atari.reset()[0]
+
+        def step_async(self, actions: np.ndarray) -> None:
+            self.actions = np.asarray(actions, dtype=np.int64).reshape(1)
+
+        def step_wait(self) -> Any:
+            obs, reward, terminated, truncated, _ = self.atari.step(self.actions)
+            info: dict[str, Any] = {"TimeLimit.truncated": bool(truncated[0] and not terminated[0])}
+            done = terminated | truncated
+            if done[0]:
+                info["terminal_observation"] = obs[0]
+                obs = self.atari.step(np.zeros(1, dtype=np.int64))[0]
+            return obs, reward, done, [info]
+
+        def close(self) -> None:
+            self.atari.close()
+
+        def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:
+            return [getattr(self.atari, attr_name)]
+
+        def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:
+            setattr(self.atari, attr_name, value)
+
+        def env_method(self, method_name: str, *args: Any, indices: Any = None, **kw: Any) -> Any:
+            return [getattr(self.atari, method_name)(*args, **kw)]
+
+        def env_is_wrapped(self, wrapper_class: type, indices: Any = None) -> list[bool]:
+            return [False]
+
+    return AtariSB3()
+
+
 def sb3_sps(steps: int, learning_starts: int, device: str) -> float:
     """SB3 DQN steps/s on Pong (1 env, rl-zoo Atari settings), timed after learning starts."""
-    import ale_py
-    import gymnasium as gym
     from stable_baselines3 import DQN
     from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.env_util import make_atari_env
-    from stable_baselines3.common.vec_env import VecFrameStack
-
-    gym.register_envs(ale_py)
-    env = VecFrameStack(make_atari_env("PongNoFrameskip-v4", n_envs=1, seed=0), n_stack=4)
 
     class Clock(BaseCallback):
         start = 0.0
@@ -128,19 +170,27 @@ def sb3_sps(steps: int, learning_starts: int, device: str) -> float:
             return True
 
     clock = Clock()
-    model = DQN("CnnPolicy", env, learning_starts=learning_starts, device=device, seed=0,
-                **SB3_ZOO_ATARI)  # type: ignore[arg-type]  # fmt: skip
+    model = DQN("CnnPolicy", sb3_vec_env(0), learning_starts=learning_starts, device=device,
+                seed=0, **SB3_ZOO_ATARI)  # type: ignore[arg-type]  # fmt: skip
     model.learn(total_timesteps=learning_starts + steps, callback=clock)
     return steps / (time.perf_counter() - clock.start)
 
 
-def rlsuite_sps(steps: int, learning_starts: int, device: str, num_envs: int) -> float:
+def rlsuite_sps(steps: int, learning_starts: int, device: str, num_envs: int | None) -> float:
     """rlsuite DQN steps/s on Pong with the preset once learning runs: the difference of a run
-    of `learning_starts + steps` and one of `learning_starts` steps (training time only)."""
+    of `learning_starts + steps` and one of `learning_starts` steps (training time only).
+    `num_envs=1` keeps the preset's updates per agent step (train every 4 steps, as SB3)."""
     import tempfile
 
+    preset = parse_args(["--env", ENV])
+    shape = []
+    if num_envs is not None and num_envs != preset.num_envs:
+        per_step = preset.gradient_steps / (preset.train_every * preset.num_envs)
+        shape = ["--num-envs", str(num_envs), "--gradient-steps", "1",
+                 "--train-every", str(round(1 / (per_step * num_envs)))]  # fmt: skip
+
     def train_seconds(total: int) -> float:
-        argv = ["--env", ENV, "--device", device, "--num-envs", str(num_envs),
+        argv = ["--env", ENV, "--device", device, *shape,
                 "--total-steps", str(total), "--learning-starts", str(learning_starts),
                 "--eval-episodes", "0", "--no-checkpoint-replay", "--log-backends", "csv",
                 "--run-dir", tempfile.mkdtemp(prefix="pong-sps-")]  # fmt: skip
@@ -178,7 +228,7 @@ def main(argv: list[str]) -> int:
             n, start = args.sps_steps, args.sps_learning_starts
             sb3 = sb3_sps(n, start, args.device)
             ours_1 = rlsuite_sps(n, start, args.device, num_envs=1)
-            ours = rlsuite_sps(n, start, args.device, num_envs=parse_args(["--env", ENV]).num_envs)
+            ours = rlsuite_sps(n, start, args.device, num_envs=None)
             result = {
                 "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu",
                 "sb3_sps": sb3,
