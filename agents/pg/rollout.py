@@ -179,7 +179,11 @@ class RolloutCollector:
             if not same_step:
                 self.pending_reset = done & valid
             self.obs = next_obs
-            self.mask = action_mask_of(infos, self.num_envs) if self.masked else None
+            if self.masked:
+                self.mask = action_mask_of(infos, self.num_envs)
+                if self.mask is None:
+                    raise ValueError("the env gave info['action_mask'] on reset but not on this "
+                                     "step: a masked env must report the mask on every step")
         return Episodes(np.asarray(finished_returns), np.asarray(finished_lengths, np.int64))
 
     def _final_values(self, infos: dict[str, Any], which: np.ndarray) -> np.ndarray:
