@@ -152,6 +152,18 @@ def test_run_directory_cli_and_agent_loading(tmp_path: Path,
         agent.act(np.zeros((5, 3), np.float32))
     with pytest.raises(ValueError, match="is a ppo run"):
         main_a2c(["--resume", str(run_dir)])
+    assert main_ppo(["--resume", str(run_dir)]) == 0  # finished: nothing left, same run
+    assert capsys.readouterr().out.strip().splitlines()[-1] == str(run_dir)
+
+
+@pytest.mark.parametrize("target_kl", [None, 1e-9])
+def test_target_kl_stops_the_update_early(tmp_path: Path, target_kl: float | None) -> None:
+    stats: list[dict[str, float]] = []
+    train(_tiny(tmp_path, target_kl=target_kl, total_steps=128, update_epochs=4),
+          callback=lambda r: stats.append(r.stats))
+    # the first minibatch sees the rollout's own policy (KL 0) and steps; with a tiny target
+    # the next one already exceeds it
+    assert [s["losses/early_stop"] for s in stats] == [float(target_kl is not None)] * 2
 
 
 def test_load_agent_refuses_pickles_and_foreign_dirs(tmp_path: Path) -> None:
