@@ -54,9 +54,8 @@ def go_screenshot() -> np.ndarray:
 
 
 def chip_screenshot() -> np.ndarray:
-    from rlsuite.envs.chip import data_dir
-
     from rlsuite.arena.chip import chip_game
+    from rlsuite.envs.chip import data_dir
     from rlsuite.watch import ChipWindow
 
     apte = data_dir() / "mcnc_apte" / "apte.aux"

@@ -3,9 +3,9 @@
 import io
 
 import pytest
-from rlsuite.envs.go import GoGame
 
 from rlsuite.arena.players import make_player
+from rlsuite.envs.go import GoGame
 from rlsuite.gtp import Command, GtpEngine, format_response, parse_command
 
 

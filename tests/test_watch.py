@@ -5,11 +5,11 @@ import numpy as np
 import pygame
 import pytest
 from PIL import Image
-from rlsuite.envs.go import GoGame, gtp_to_action
-from rlsuite.envs.go.view import BLACK, WHITE, WOOD
 
 from rlsuite.arena.match import GoConfig, default_jobs, run_games, schedule
 from rlsuite.arena.players import HumanPlayer, Resign
+from rlsuite.envs.go import GoGame, gtp_to_action
+from rlsuite.envs.go.view import BLACK, WHITE, WOOD
 from rlsuite.watch import (
     ChipWatchConfig,
     Controls,

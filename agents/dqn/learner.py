@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 import torch.nn.functional as F
+
 from rlsuite.agents.dqn.network import QNetwork
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+
+from rlsuite import checkpoint
 from rlsuite.agents.dqn.config import DQNConfig
 from rlsuite.agents.dqn.policy import DQNAgent
 from rlsuite.agents.dqn.train import build_network, resolve_device
-
-from rlsuite import checkpoint
 from rlsuite.config import load_config
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+
 from rlsuite.agents.dqn.network import QNetwork
 
 

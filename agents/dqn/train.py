@@ -22,14 +22,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+
+from rlsuite import checkpoint
 from rlsuite.agents.dqn.config import RUN_CONTROL, DQNConfig
 from rlsuite.agents.dqn.envs import EnvBatch, PyEnvBatch, VectorEnvBatch
 from rlsuite.agents.dqn.learner import QLearner
 from rlsuite.agents.dqn.network import QNetwork, pick_torso
 from rlsuite.agents.dqn.policy import EpsilonGreedy
 from rlsuite.agents.dqn.storage import FrameStore, Store, TransitionStore, transition_spec
-
-from rlsuite import checkpoint
 from rlsuite.config import load_config, new_run_dir, parse
 from rlsuite.logger import Logger
 

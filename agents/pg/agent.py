@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
-from rlsuite.agents.pg.config import PGConfig
-from rlsuite.agents.pg.networks import ActorCritic, NetSpec
 
 from rlsuite import checkpoint
+from rlsuite.agents.pg.config import PGConfig
+from rlsuite.agents.pg.networks import ActorCritic, NetSpec
 
 
 def net_spec(config: PGConfig, obs_space: spaces.Space, act_space: spaces.Space) -> NetSpec:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from rlsuite.agents.pg.config import CONFIGS
 from rlsuite.agents.pg.trainer import train
-
 from rlsuite.config import parse
 
 

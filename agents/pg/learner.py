@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from rlsuite.agents.pg.config import PGConfig
 from rlsuite.agents.pg.losses import (
     actor_critic_loss,
@@ -15,7 +16,6 @@ from rlsuite.agents.pg.losses import (
     normalize_advantages,
 )
 from rlsuite.agents.pg.networks import ActorCritic, to_tensor
-
 from rlsuite.replay import ReplayBuffer
 
 LOSS_NAMES = ("policy", "value", "entropy", "approx_kl", "clip_fraction")

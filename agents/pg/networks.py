@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from rlsuite.agents.pg.distributions import DiagGaussian, MaskedCategorical
 from torch import nn
+
+from rlsuite.agents.pg.distributions import DiagGaussian, MaskedCategorical
 
 TorsoKind = Literal["auto", "mlp", "nature_cnn", "board_cnn"]
 

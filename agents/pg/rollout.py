@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
+
 from rlsuite.agents.pg import vecenv
 from rlsuite.agents.pg.losses import gae
 from rlsuite.agents.pg.networks import ActorCritic, to_tensor
-
 from rlsuite.replay import FieldSpec, ReplayBuffer
 
 

@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 import torch
 from rich.progress import TaskID
+
+from rlsuite import checkpoint
 from rlsuite.agents.pg.agent import net_spec
 from rlsuite.agents.pg.config import PGConfig
 from rlsuite.agents.pg.learner import Learner
 from rlsuite.agents.pg.networks import ActorCritic
 from rlsuite.agents.pg.rollout import Episodes, RolloutCollector
 from rlsuite.agents.pg.vecenv import make_vector_env
-
-from rlsuite import checkpoint
 from rlsuite.config import load_config, new_run_dir
 from rlsuite.logger import Logger, to_jsonable
 from rlsuite.replay import ReplayBuffer

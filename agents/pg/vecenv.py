@@ -19,6 +19,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
+
 from rlsuite.agents.pg.config import PGConfig
 
 SNAPSHOT_MODULES = ("gymnasium.envs.classic_control", "gymnasium.envs.toy_text")

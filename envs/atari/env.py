@@ -48,6 +48,7 @@ import numpy as np
 from gymnasium.spaces import Box, Discrete
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
+
 from rlsuite.envs.atari.games import require_ale, resolve_game
 
 FRAME_SIZE = 84

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
 from rlsuite.envs.atari.games import game_key, pascal_name
 
 REFERENCE_SCORES: dict[str, tuple[float, float]] = {

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 import numpy as np
+
 from rlsuite.envs.atari.env import FRAME_SIZE, make_atari
 
 BAR_HEIGHT = 28

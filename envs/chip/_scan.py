@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
+
 from rlsuite.envs.chip._text import NetlistParseError
 
 _COLON, _HASH, _NL = 58, 35, 10

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+
 from rlsuite.envs.chip.placement import PlacementModel, _position_mask
 
 

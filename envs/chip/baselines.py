@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from rlsuite.envs.chip.anneal import anneal
 from rlsuite.envs.chip.netlist import Netlist
 from rlsuite.envs.chip.placement import PlacementModel

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+
 from rlsuite.envs.chip._scan import Tokens, lookup
 from rlsuite.envs.chip._text import NetlistParseError, apply_orientations, line_at, read_text
 from rlsuite.envs.chip.netlist import KIND_CELL, KIND_FIXED, KIND_MACRO, KIND_PORT, Netlist

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+
 from rlsuite.envs.chip._text import (
     ORIENTATIONS,
     NetlistParseError,

@@ -20,6 +20,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
 from rlsuite.envs.chip.game import ChipGame
 from rlsuite.envs.chip.netlist import Netlist
 from rlsuite.envs.chip.placement import PlacementState

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
 from rlsuite.envs.chip.baselines import evaluate_placement
 from rlsuite.envs.chip.loader import load_netlist
 from rlsuite.envs.chip.netlist import Netlist

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+
 from rlsuite.envs.chip import metrics
 
 KIND_MACRO = 0

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import numba
 import numpy as np
+
 from rlsuite.envs.chip.metrics import accumulate_coverage, grid_edges
 from rlsuite.envs.chip.netlist import KIND_FIXED, Netlist
 

@@ -10,6 +10,7 @@ and the file placement of the macros is a legal shelf packing (a valid but wire-
 from __future__ import annotations
 
 import numpy as np
+
 from rlsuite.envs.chip.netlist import KIND_CELL, KIND_MACRO, KIND_PORT, Netlist
 
 

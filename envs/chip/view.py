@@ -10,6 +10,7 @@ nets' placed pins.
 from __future__ import annotations
 
 import numpy as np
+
 from rlsuite.envs.chip.metrics import rudy_map
 from rlsuite.envs.chip.placement import PlacementModel, PlacementState
 

@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv
 from pettingzoo.utils import wrappers
+
 from rlsuite.envs.go.coords import check_action
 from rlsuite.envs.go.rules import GoGame, Rules, Superko
 

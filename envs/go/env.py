@@ -20,10 +20,10 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
 from rlsuite.envs.go.coords import check_action
 from rlsuite.envs.go.rules import GoGame, Rules, Superko
 from rlsuite.envs.go.state import GoState
-
 from rlsuite.player import GreedyPlayer, Player
 
 Colour = Literal["black", "white", "random"]

@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
+
 from rlsuite.envs.go import _kernels as K
 from rlsuite.envs.go.coords import action_to_gtp, check_action, check_board_size
 from rlsuite.envs.go.state import GoBatch, GoState, Layout, _Arrays

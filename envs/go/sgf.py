@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sgfmill import sgf
+
 from rlsuite.envs.go.coords import action_to_gtp, check_action, check_board_size
 from rlsuite.envs.go.rules import GoGame
 from rlsuite.envs.go.state import GoState
-from sgfmill import sgf
 
 _COLOURS = ("b", "w")
 

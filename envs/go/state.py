@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
+
 from rlsuite.envs.go import _kernels as K
 
 

@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 import numpy as np
+
 from rlsuite.envs.go.coords import GTP_COLUMNS, check_action, check_board_size
 from rlsuite.envs.go.rules import GoGame
 from rlsuite.envs.go.state import GoState

@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+
 from rlsuite.envs.atari import make_atari
 from rlsuite.envs.atari.env import PROTOCOLS, STACK
 from rlsuite.envs.atari.games import pascal_name
-
 from rlsuite.frame_replay import FrameReplay
 
 TARGET_BYTES = 7.5 * 1024

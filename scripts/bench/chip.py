@@ -21,6 +21,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 from rich.console import Console
 from rich.table import Table
+
 from rlsuite.envs.chip import (
     BASELINES,
     PlacementModel,

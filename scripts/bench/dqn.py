@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from rich.console import Console
 from rich.table import Table
+
 from rlsuite.agents.dqn import DQNConfig, Trainer, evaluate
 from rlsuite.agents.dqn.train import make_env_batch, parse_args
 

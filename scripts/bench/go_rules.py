@@ -41,9 +41,9 @@ import gymnasium as gym
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from rlsuite.envs.go import GoGame
 
 import rlsuite  # noqa: F401  (registers rlsuite/Go-v0)
+from rlsuite.envs.go import GoGame
 
 Counter = Callable[[float], tuple[int, float]]  # run for ~seconds -> (work units, elapsed)
 BATCH = {9: 256, 19: 128}

@@ -127,7 +127,6 @@ def run_sb3(seed: int, total_steps: int, target: float, window: int) -> Run:
 def run_rlsuite(seed: int, total_steps: int, target: float, window: int,
                 extra: list[str]) -> Run:
     from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
-
     from rlsuite.config import parse
 
     with tempfile.TemporaryDirectory() as root:
@@ -184,10 +183,9 @@ CHIP_NETLISTS = (
 
 def place_with_policy(netlist: str, run_dir: Any, seed: int = 0) -> dict[str, float]:
     """Metrics of the placement the trained policy makes (most likely legal cell each step)."""
+    import rlsuite  # noqa: F401  (registers the env id)
     from rlsuite.agents.pg import load_agent
     from rlsuite.envs.chip import evaluate_placement
-
-    import rlsuite  # noqa: F401  (registers the env id)
 
     agent = load_agent(run_dir)
     env = gym.make("rlsuite/ChipPlacement-v0", netlist=netlist)
@@ -208,9 +206,8 @@ def place_with_policy(netlist: str, run_dir: Any, seed: int = 0) -> dict[str, fl
 
 def chip_task(netlists: list[str], steps: int, random_seeds: int) -> dict[str, Any]:
     from rlsuite.agents.pg import PPOConfig, train
-    from rlsuite.envs.chip import data_dir, run_baseline
-
     from rlsuite.config import parse
+    from rlsuite.envs.chip import data_dir, run_baseline
 
     rows: dict[str, Any] = {}
     for name in netlists:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
 from rlsuite.agents.dqn import Trainer
 from rlsuite.agents.dqn.train import parse_args
 
@@ -113,8 +114,9 @@ def sb3_vec_env(seed: int) -> Any:
     make_atari resets on the step after a done; SB3 wants the reset observation at once, with
     the final one in `infos[0]["terminal_observation"]`, so that extra step happens here."""
     import numpy as np
-    from rlsuite.envs.atari import make_atari
     from stable_baselines3.common.vec_env import VecEnv
+
+    from rlsuite.envs.atari import make_atari
 
     class AtariSB3(VecEnv):
         def __init__(self) -> None:

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from rlsuite.agents.pg import PPOConfig, UpdateReport, train
 
+from rlsuite.agents.pg import PPOConfig, UpdateReport, train
 from rlsuite.config import parse
 
 DEFAULT_RUNS = Path("runs/ppo_atari")
@@ -122,8 +122,9 @@ def sb3_native_atari(game: str, num_envs: int, seed: int) -> Any:
     from ale_py.vector_env import AtariVectorEnv
     from gymnasium import spaces
     from gymnasium.vector import AutoresetMode
-    from rlsuite.envs.atari import resolve_game
     from stable_baselines3.common.vec_env import VecEnv
+
+    from rlsuite.envs.atari import resolve_game
 
     class NativeAtari(VecEnv):
         def __init__(self) -> None:

@@ -10,6 +10,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from rlsuite.agents.dqn import DQNConfig
 from rlsuite.agents.dqn.envs import PyEnvBatch, VectorEnvBatch
 from rlsuite.agents.dqn.learner import QLearner

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from rlsuite.agents.dqn import DQNConfig, Trainer, load_agent, main, train
-from rlsuite.agents.dqn.train import parse_args
 
 from rlsuite import checkpoint
+from rlsuite.agents.dqn import DQNConfig, Trainer, load_agent, main, train
+from rlsuite.agents.dqn.train import parse_args
 
 TINY = dict(
     hidden_sizes=(32, 32),

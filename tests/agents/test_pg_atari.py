@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
 
+from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
 from rlsuite.config import parse
 
 pytest.importorskip("ale_py", reason="ale-py not installed: pip install 'rlsuite[atari]'")

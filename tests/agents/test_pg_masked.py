@@ -9,11 +9,11 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
-from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
-from rlsuite.envs.chip import data_dir
 
 import rlsuite  # noqa: F401  (registers the env ids)
+from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
 from rlsuite.config import parse
+from rlsuite.envs.chip import data_dir
 
 APTE = data_dir() / "mcnc_apte"
 

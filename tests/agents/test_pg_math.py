@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from rlsuite.agents.pg.distributions import DiagGaussian, MaskedCategorical
 from rlsuite.agents.pg.losses import (
     actor_critic_loss,

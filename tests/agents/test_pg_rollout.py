@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from gymnasium.vector import AutoresetMode
+
 from rlsuite.agents.pg.networks import ActorCritic, NetSpec
 from rlsuite.agents.pg.rollout import RolloutCollector
 

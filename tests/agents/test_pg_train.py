@@ -11,6 +11,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+
+from rlsuite import checkpoint
 from rlsuite.agents.pg import (
     A2CConfig,
     PGAgent,
@@ -22,8 +24,6 @@ from rlsuite.agents.pg import (
     main_ppo,
     train,
 )
-
-from rlsuite import checkpoint
 from rlsuite.config import parse
 
 

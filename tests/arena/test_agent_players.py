@@ -5,11 +5,11 @@ import json
 import re
 
 import pytest
+
 from rlsuite.agents.dqn import DQNConfig
 from rlsuite.agents.dqn import train as train_dqn
 from rlsuite.agents.pg import PPOConfig
 from rlsuite.agents.pg import train as train_ppo
-
 from rlsuite.arena.match import GoConfig, play_game, run_games, schedule
 from rlsuite.arena.players import make_player
 from rlsuite.gtp import GtpEngine

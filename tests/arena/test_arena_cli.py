@@ -3,10 +3,10 @@
 import json
 
 from PIL import Image
-from rlsuite.envs.go import read_sgf
 
 from rlsuite.arena import main
 from rlsuite.arena.league import League
+from rlsuite.envs.go import read_sgf
 
 
 def test_league_accumulates_across_calls_and_is_rated(tmp_path, capsys):

@@ -3,10 +3,10 @@
 import sys
 
 import pytest
-from rlsuite.envs.go import GoGame
 
 from rlsuite.arena.match import twogtp
 from rlsuite.arena.players import GtpPlayer
+from rlsuite.envs.go import GoGame
 from rlsuite.gtp import gnugo_argv
 
 

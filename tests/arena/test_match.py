@@ -7,10 +7,10 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from rlsuite.envs.go import GoGame, gtp_to_action
 
 from rlsuite.arena.match import GoConfig, play_game, run_games, schedule
 from rlsuite.arena.players import GtpPlayer, Resign, make_player
+from rlsuite.envs.go import GoGame, gtp_to_action
 from rlsuite.player import RandomPlayer
 
 RULES = GoConfig(board_size=5, komi=0.5)

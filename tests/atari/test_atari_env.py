@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 from atari_reference import RawAtari, resize
+
 from rlsuite.envs.atari import PROTOCOLS, make_atari
 from rlsuite.envs.atari.games import available_games, resolve_game
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rlsuite.envs.atari import ATARI_57, human_normalized_score, iqm, iqm_with_ci
 from scipy import stats
+
+from rlsuite.envs.atari import ATARI_57, human_normalized_score, iqm, iqm_with_ci
 
 
 def test_random_is_zero_and_human_is_one() -> None:

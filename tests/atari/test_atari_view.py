@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from rlsuite.envs.atari.view import BAR_HEIGHT, AtariView, watch
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from rlsuite.envs.atari import make_atari
 
 from rlsuite import checkpoint
+from rlsuite.envs.atari import make_atari
 from rlsuite.frame_replay import FrameReplay
 
 

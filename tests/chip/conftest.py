@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from rlsuite.envs.chip import data_dir
 
 

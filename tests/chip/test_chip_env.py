@@ -8,11 +8,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+
+import rlsuite
 from rlsuite.envs.chip import ChipGame, Netlist, synthetic_netlist
 from rlsuite.envs.chip.env import ChipPlacementEnv
 from rlsuite.envs.chip.metrics import overlap_area
-
-import rlsuite
 from rlsuite.game import Game
 from rlsuite.player import GreedyPlayer, RandomPlayer
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from rlsuite.envs.chip import (
     KIND_CELL,
     KIND_PORT,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from rlsuite.envs.chip import KIND_FIXED, KIND_MACRO, KIND_PORT, Netlist, synthetic_netlist
 from rlsuite.envs.chip.metrics import top_fraction_mean
 

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+
 from rlsuite.envs.chip import (
     KIND_FIXED,
     PlacementModel,

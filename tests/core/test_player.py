@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from rlsuite.envs.go import GoGame
 
+from rlsuite.envs.go import GoGame
 from rlsuite.player import GreedyPlayer, Player, RandomPlayer
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from rlsuite.envs.go import GoBoardView, GoGame, aec_env, gtp_to_action
-from rlsuite.envs.go.env import GoEnv
 
 import rlsuite  # noqa: F401  (registers rlsuite/Go-v0)
+from rlsuite.envs.go import GoBoardView, GoGame, aec_env, gtp_to_action
+from rlsuite.envs.go.env import GoEnv
 from rlsuite.player import RandomPlayer
 
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from go_reference import tromp_taylor_area
+
 from rlsuite.envs.go import GoGame, action_to_gtp
 from rlsuite.envs.go.rules import own_eyes
-
 from rlsuite.gtp import GnuGoNotFound, GtpClient, find_gnugo
 
 GAMES = 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from go_reference import RefGo, parse_board, tromp_taylor_area
+
 from rlsuite.envs.go import GoBatch, GoGame, GoState, gtp_to_action
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sgfmill import sgf as sgfmill_sgf
+
 from rlsuite.envs.go import (
     GameRecord,
     GoGame,
@@ -15,7 +17,6 @@ from rlsuite.envs.go import (
     write_sgf,
 )
 from rlsuite.envs.go.sgf import format_result
-from sgfmill import sgf as sgfmill_sgf
 
 
 @pytest.mark.parametrize("n", [9, 19])
