@@ -58,14 +58,15 @@ def parse(
     """Parse argv into `config_cls`, starting from the preset for `--env` when one exists."""
     default = config_cls()
     if algo is not None:
-        env_id = _peek_flag(argv or [], env_field) or getattr(default, env_field, None)
+        env_id = flag_value(argv or [], env_field) or getattr(default, env_field, None)
         preset = load_presets(algo).get(str(env_id))
         if preset:
             default = apply_overrides(default, preset)
     return tyro.cli(config_cls, default=default, args=list(argv or []), prog=prog)
 
 
-def _peek_flag(argv: Sequence[str], name: str) -> str | None:
+def flag_value(argv: Sequence[str], name: str) -> str | None:
+    """The value given to `--name` in argv (`--name V` or `--name=V`), before full parsing."""
     flag = f"--{name.replace('_', '-')}"
     for i, arg in enumerate(argv):
         if arg == flag and i + 1 < len(argv):

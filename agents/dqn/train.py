@@ -30,7 +30,7 @@ from rlsuite.agents.dqn.learner import QLearner
 from rlsuite.agents.dqn.network import QNetwork, pick_torso
 from rlsuite.agents.dqn.policy import EpsilonGreedy
 from rlsuite.agents.dqn.storage import FrameStore, Store, TransitionStore, transition_spec
-from rlsuite.config import load_config, new_run_dir, parse
+from rlsuite.config import flag_value, load_config, new_run_dir, parse
 from rlsuite.logger import Logger
 
 ActFn = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
@@ -412,7 +412,7 @@ def train(config: DQNConfig) -> Path:
 def parse_args(argv: Sequence[str]) -> DQNConfig:
     """Flags over the env's preset; with `--resume RUN`, flags over the run's saved config,
     where only run-control fields may change."""
-    resume = _flag_value(argv, "--resume")
+    resume = flag_value(argv, "resume")
     if not resume:
         return parse(DQNConfig, argv, algo="dqn", prog="rlsuite train dqn")
     import tyro
@@ -430,15 +430,6 @@ def parse_args(argv: Sequence[str]) -> DQNConfig:
             f"(only {list(RUN_CONTROL)} can)"
         )
     return config
-
-
-def _flag_value(argv: Sequence[str], flag: str) -> str | None:
-    for i, arg in enumerate(argv):
-        if arg == flag and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
