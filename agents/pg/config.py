@@ -64,6 +64,7 @@ class PGConfig:
 
     torso: TorsoKind = "auto"
     hidden: tuple[int, ...] = (64, 64)
+    """MLP layer widths; with a board conv net, the width of the value head's hidden layer."""
     activation: Literal["tanh", "relu"] = "tanh"
     conv_channels: tuple[int, ...] = (32, 64, 64)
     """Channels of the board conv net (Go, placement grids)."""

@@ -115,21 +115,47 @@ def nature_cnn_torso(obs_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
                          nn.ReLU()), 512
 
 
+Features = int | tuple[int, int, int]
+"""What a torso outputs: a vector width, or the (channels, height, width) of a feature map."""
+
+
 def board_cnn_torso(
-    obs_shape: tuple[int, ...], channels: tuple[int, ...], hidden: tuple[int, ...]
-) -> tuple[nn.Module, int]:
-    """3x3 same-padding convs keep the board geometry (one cell per action on Go and placement
-    grids), then one dense layer of `hidden[-1]` units."""
+    obs_shape: tuple[int, ...], channels: tuple[int, ...]
+) -> tuple[nn.Module, Features]:
+    """3x3 same-padding convs that keep the board geometry: the output is a feature map with
+    one column per cell, which the heads read per cell (policy) or as a whole (value)."""
     if not channels:
         raise ValueError("the board conv net needs at least one conv layer (conv_channels)")
     c, h, w = obs_shape
-    width = hidden[-1] if hidden else 64
     layers: list[nn.Module] = []
     for out in channels:
         layers += [_init(nn.Conv2d(c, out, 3, padding=1), math.sqrt(2)), nn.ReLU()]
         c = out
-    layers += [nn.Flatten(), _init(nn.Linear(c * h * w, width), math.sqrt(2)), nn.ReLU()]
-    return nn.Sequential(*layers), width
+    return nn.Sequential(*layers), (c, h, w)
+
+
+class BoardPolicyHead(nn.Module):
+    """Logits over board actions from a feature map: one per cell from a 1x1 conv (the same
+    weights at every cell, as the policy heads of AlphaGo Zero and AlphaChip), then any extra
+    actions (Go's pass, indexed after the cells) from a linear layer on the whole map. Action
+    `row * width + col` is cell (row, col), the layout of Go and placement grids. With fewer
+    actions than cells there is no per-cell reading, and one linear layer gives all logits."""
+
+    def __init__(self, map_shape: tuple[int, int, int], num_actions: int) -> None:
+        super().__init__()
+        c, h, w = map_shape
+        cells = h * w
+        self.per_cell = _init(nn.Conv2d(c, 1, 1), 0.01) if num_actions >= cells else None
+        extra = num_actions - cells if num_actions >= cells else num_actions
+        self.extra = _init(nn.Linear(c * h * w, extra), 0.01) if extra else None
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        parts = []
+        if self.per_cell is not None:
+            parts.append(self.per_cell(features).flatten(1))
+        if self.extra is not None:
+            parts.append(self.extra(features.flatten(1)))
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
 class _Scale(nn.Module):
@@ -141,7 +167,7 @@ class _Scale(nn.Module):
         return x.float() * self.factor
 
 
-def build_torso(spec: NetSpec) -> tuple[nn.Module, int]:
+def build_torso(spec: NetSpec) -> tuple[nn.Module, Features]:
     kind = spec.resolved_torso()
     if kind == "mlp":
         in_dim = int(np.prod(spec.obs_shape))
@@ -152,7 +178,7 @@ def build_torso(spec: NetSpec) -> tuple[nn.Module, int]:
                          f"got shape {spec.obs_shape}")
     if kind == "nature_cnn":
         return nature_cnn_torso(spec.obs_shape)
-    return board_cnn_torso(spec.obs_shape, spec.conv_channels, spec.hidden)
+    return board_cnn_torso(spec.obs_shape, spec.conv_channels)
 
 
 class TwinMLP(nn.Module):
@@ -208,7 +234,7 @@ class SeparateTorsos(nn.Module):
         return self.actor(x), self.critic(x)
 
 
-def build_torso_pair(spec: NetSpec) -> tuple[nn.Module, int]:
+def build_torso_pair(spec: NetSpec) -> tuple[nn.Module, Features]:
     """A module mapping observations to (actor features, critic features)."""
     if spec.shared_torso:
         body, feat = build_torso(spec)
@@ -228,8 +254,17 @@ class ActorCritic(nn.Module):
         self.spec = spec
         self.torso, feat = build_torso_pair(spec)
         # Small policy-head gain: near-uniform initial policy (Andrychowicz et al. 2021).
-        self.policy_head = _init(nn.Linear(feat, spec.action_dim), 0.01)
-        self.value_head = _init(nn.Linear(feat, 1), 1.0)
+        self.policy_head: nn.Module
+        self.value_head: nn.Module
+        if isinstance(feat, tuple):  # a board feature map
+            width = spec.hidden[-1] if spec.hidden else 64
+            self.policy_head = BoardPolicyHead(feat, spec.action_dim)
+            self.value_head = nn.Sequential(
+                nn.Flatten(), _init(nn.Linear(int(np.prod(feat)), width), math.sqrt(2)),
+                nn.ReLU(), _init(nn.Linear(width, 1), 1.0))
+        else:
+            self.policy_head = _init(nn.Linear(feat, spec.action_dim), 0.01)
+            self.value_head = _init(nn.Linear(feat, 1), 1.0)
         self.is_box = spec.action_kind == "box"
         self.takes_uint8 = spec.resolved_torso() == "nature_cnn"  # it scales frames itself
         if self.is_box:

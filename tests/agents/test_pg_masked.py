@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 import rlsuite  # noqa: F401  (registers the env ids)
 from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
 from rlsuite.config import parse
-from rlsuite.envs.chip import data_dir
+from rlsuite.envs.chip import data_dir, evaluate_placement, run_baseline
 
 APTE = data_dir() / "mcnc_apte"
 
@@ -50,16 +51,26 @@ def test_ppo_on_go_respects_masks_and_runs_end_to_end(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not APTE.is_dir(), reason=f"chip netlist data missing: {APTE}")
-def test_ppo_chip_placement_improves_wirelength(tmp_path: Path) -> None:
+def test_ppo_chip_placement_beats_random_macro_hpwl(tmp_path: Path) -> None:
+    """The issue's criterion on MCNC apte (9 macros, 9x9 grid), scored by the chip package's
+    evaluator: the trained policy's placement against random legal placements."""
     config = parse(PPOConfig, ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs",
-                               json.dumps({"netlist": str(APTE)}), "--total-steps", "2304",
-                               "--run-root", str(tmp_path), "--backends", "csv"], algo="ppo")
-    returns: list[float] = []
-
-    def check(report: UpdateReport) -> None:
-        _check_rollout_legal(report)
-        returns.append(float(report.episodes.returns.mean()))
-
-    train(config, callback=check)
-    # episode return = minus the normalised wirelength of the placement
-    assert returns[-1] > returns[0] + 0.1, returns
+                               json.dumps({"netlist": str(APTE)}), "--total-steps", "4608",
+                               "--lr", "3e-3", "--run-root", str(tmp_path), "--backends", "csv"],
+                   algo="ppo")
+    run_dir = train(config, callback=_check_rollout_legal)
+    agent = load_agent(run_dir)
+    env = gym.make("rlsuite/ChipPlacement-v0", netlist=str(APTE))
+    obs, info = env.reset(seed=0)
+    done = False
+    while not done:
+        action = agent.act(obs[None], info["action_mask"][None], deterministic=True)[0]
+        obs, _, terminated, truncated, info = env.step(int(action))
+        done = terminated or truncated
+    chip: Any = env.unwrapped
+    model = chip.model
+    assert model.is_complete(chip.state)
+    ppo = evaluate_placement(model.netlist, model.cells_to_centers(chip.state.cells),
+                             (model.cols, model.rows))["macro_hpwl"]
+    randoms = [run_baseline("random", model, seed=s).metrics["macro_hpwl"] for s in range(10)]
+    assert ppo < 0.9 * np.mean(randoms), (ppo, randoms)
