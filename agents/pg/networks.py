@@ -1,7 +1,9 @@
 """Torsos and the actor-critic module: MLP, Nature CNN (Atari), a small conv net for boards.
 
-A torso maps observations to a feature vector; `ActorCritic` puts a policy head and a value
-head on top, either on one shared torso or on two separate ones (`shared_torso`). Everything
+A torso maps observations to a feature vector (MLP, Nature CNN) or, for boards, to a feature
+map with one column per cell; `ActorCritic` puts a policy head and a value head on top, either
+on one shared torso or on two separate ones (`shared_torso`). On a board the policy reads one
+logit per cell (`BoardPolicyHead`). Everything
 needed to rebuild the module is in `NetSpec`, a JSON-friendly record saved with checkpoints, so
 a trained agent loads without its training env.
 """
