@@ -104,8 +104,8 @@ class PyEnvBatch:
         self.num_actions = int(self.action_space.n)
         self._start: list[dict[str, Any]] = []
         self._actions: list[list[int]] = [[] for _ in range(num_envs)]
-        self._returns = np.zeros(num_envs)
-        self._lengths = np.zeros(num_envs, dtype=np.int64)
+        self._returns = [0.0] * num_envs  # Python floats: cheaper than numpy scalars per step
+        self._lengths = [0] * num_envs
         observations, masks = [], []
         for i, env in enumerate(self.envs):
             start = {"seed": seed + i}
@@ -145,8 +145,8 @@ class PyEnvBatch:
             next_obs.append(obs)
             next_masks.append(_info_mask(info, self.num_actions) if self.masked else None)
             if term or trunc:
-                ep_returns.append(float(self._returns[i]))
-                ep_lengths.append(int(self._lengths[i]))
+                ep_returns.append(self._returns[i])
+                ep_lengths.append(self._lengths[i])
                 ep_envs.append(i)
                 self._returns[i], self._lengths[i] = 0.0, 0
                 resets[i] = self._reset(i)
@@ -177,8 +177,8 @@ class PyEnvBatch:
         return {
             "start": list(self._start),
             "actions": [np.asarray(a, dtype=np.int64) for a in self._actions],
-            "returns": self._returns.copy(),
-            "lengths": self._lengths.copy(),
+            "returns": list(self._returns),
+            "lengths": list(self._lengths),
             "obs": self.obs.copy(),
         }
 
@@ -205,8 +205,8 @@ class PyEnvBatch:
             self.obs[i] = obs
             if self.mask is not None:
                 self.mask[i] = mask
-        self._returns[:] = state["returns"]
-        self._lengths[:] = state["lengths"]
+        self._returns = [float(r) for r in state["returns"]]
+        self._lengths = [int(n) for n in state["lengths"]]
         if not np.array_equal(self.obs, state["obs"]):
             warnings.warn(
                 "resumed envs differ from the saved observations: this env draws randomness "

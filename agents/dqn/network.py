@@ -86,21 +86,26 @@ class QNetwork(nn.Module):
         self.fused_head = torso == "mlp"
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        value, advantage = self._heads(obs)
+        if value is None:
+            return advantage
+        return value + advantage - advantage.mean(dim=1, keepdim=True)
+
+    def action_scores(self, obs: torch.Tensor) -> torch.Tensor:
+        """Scores with the same per-row order as the action values, for picking actions: the
+        dueling advantages, since V and mean(A) shift a whole row alike."""
+        return self._heads(obs)[1]
+
+    def _heads(self, obs: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
         x = obs.float()
         if self.scale != 1.0:
             x = x * self.scale
         features = self.torso(x)
         if self.fused_head:
             out = F.linear(features, self.head.weight, self.head.bias)
-            if not self.dueling:
-                return out
-            value, advantage = out[:, :1], out[:, 1:]
-        else:
-            advantage = self.advantage(features)
-            if self.value is None:
-                return advantage
-            value = self.value(features)
-        return value + advantage - advantage.mean(dim=1, keepdim=True)
+            return (out[:, :1], out[:, 1:]) if self.dueling else (None, out)
+        value = None if self.value is None else self.value(features)
+        return value, self.advantage(features)
 
 
 def _stream(width: int, hidden: int, out: int) -> nn.Module:

@@ -45,9 +45,9 @@ class EpsilonGreedy:
 
     @torch.inference_mode()
     def greedy(self, obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        q = self.network(self._tensor(obs))
+        scores = self.network.action_scores(self._tensor(obs))
         mask_t = None if mask is None else self._tensor(mask)
-        return masked_argmax(q, mask_t).cpu().numpy()
+        return masked_argmax(scores, mask_t).cpu().numpy()
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         tensor = torch.from_numpy(np.ascontiguousarray(array))

@@ -305,6 +305,24 @@ def test_evaluate_counts_whole_episodes_per_env() -> None:
     assert (returns >= 8).all() and (returns <= 12).all()  # always-left falls in ~10 steps
 
 
+@pytest.mark.parametrize(
+    ("shape", "torso", "dueling"),
+    [((6,), "mlp", True), ((6,), "mlp", False), ((4, 36, 36), "nature", True)],
+)
+def test_action_scores_rank_actions_like_q_values(
+    shape: tuple[int, ...], torso: str, dueling: bool
+) -> None:
+    torch.manual_seed(0)
+    net = QNetwork(shape, 5, torso=torso, hidden_sizes=(16,), dueling=dueling,
+                   scale_uint8=torso == "nature")  # fmt: skip
+    obs = torch.randint(0, 255, (64, *shape)).float()
+    q, scores = net(obs), net.action_scores(obs)
+    assert q.shape == scores.shape == (64, 5)
+    assert torch.equal(q.argmax(1), scores.argmax(1))
+    if dueling:  # scores differ from Q by one constant per row
+        assert torch.allclose((q - scores).std(dim=1), torch.zeros(64), atol=1e-5)
+
+
 def test_pick_torso() -> None:
     assert pick_torso("auto", (4, 84, 84), True) == "nature"
     assert pick_torso("auto", (17, 9, 9), False) == "mlp"
