@@ -52,15 +52,14 @@ class Store(Protocol):
 def transition_spec(
     obs_shape: tuple[int, ...], obs_dtype: np.dtype, num_actions: int, masked: bool
 ) -> dict[str, tuple[tuple[int, ...], Any]]:
-    """Fields of one stored n-step transition (what `NStepAccumulator` emits)."""
+    """Fields of one stored n-step transition: what `NStepAccumulator` emits, less the
+    terminated/truncated flags, whose meaning for learning the discount already carries."""
     spec: dict[str, tuple[tuple[int, ...], Any]] = {
         "obs": (obs_shape, obs_dtype),
         "action": ((), np.int64),
         "reward": ((), np.float32),
         "discount": ((), np.float32),
         "next_obs": (obs_shape, obs_dtype),
-        "terminated": ((), np.bool_),
-        "truncated": ((), np.bool_),
     }
     if masked:
         spec["next_mask"] = ((num_actions,), np.bool_)
@@ -105,6 +104,7 @@ class TransitionStore:
         rows = self.nstep.push(step)
         if rows is None:
             return
+        del rows["terminated"], rows["truncated"]
         if "valid" in rows:
             keep = rows.pop("valid")
             if not keep.any():

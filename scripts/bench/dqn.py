@@ -6,7 +6,9 @@ train_freq 256, gradient_steps 128, exploration_fraction 0.16, final eps 0.04, n
 rlsuite runs its `[dqn."CartPole-v1"]` preset. For each seed both train for the same env steps
 (alternating which goes first, since the machine is shared) with one torch thread, and both are
 evaluated by the same routine every `--eval-every` steps: `--eval-episodes` greedy episodes on
-the same seeded CartPole envs. Evaluation time is excluded from the wall times.
+the same seeded CartPole envs. Evaluation time is excluded from the wall times, and each
+library first runs 3k untimed steps, so one-time costs (imports, JIT, allocator warm-up) fall
+on neither side.
 
 Reported per library: training wall time, env steps/s, final evaluation return, and the env
 steps at which the evaluation return first reached 500 (the cap). The last line is one JSON
@@ -140,6 +142,8 @@ def main() -> None:
     torch.set_num_threads(1)
     console = Console(stderr=True)
     runners = {"rlsuite": run_rlsuite, "sb3": run_sb3}
+    for runner in runners.values():  # warm-up, untimed
+        runner(seed=99, steps=3_000, eval_every=3_000, eval_episodes=1)
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in runners}
     for i, seed in enumerate(args.seeds):
         order = list(runners) if i % 2 == 0 else list(reversed(runners))
