@@ -46,7 +46,8 @@ class QLearner:
         self._stat_count = self._stat_rows = 0
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(array, device=self.device)
+        tensor = torch.from_numpy(array)
+        return tensor if self.device.type == "cpu" else tensor.to(self.device, non_blocking=True)
 
     def td_target(
         self,
@@ -93,10 +94,11 @@ class QLearner:
             next_online_q = None
         with torch.no_grad():
             target = self.td_target(reward, discount, next_obs, next_mask, next_online_q)
-        losses = F.huber_loss(q_taken, target, reduction="none")
-        if "weight" in batch:
-            losses = losses * self._tensor(batch["weight"])
-        loss = losses.mean()
+        if "weight" in batch:  # importance weights of prioritized replay
+            losses = F.huber_loss(q_taken, target, reduction="none")
+            loss = (losses * self._tensor(batch["weight"])).mean()
+        else:
+            loss = F.huber_loss(q_taken, target)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.max_grad_norm > 0:

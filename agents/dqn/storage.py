@@ -204,7 +204,10 @@ class FrameStore:
         """Nothing is staged: each `add` updates the frame replay directly."""
 
     def sample(self, n: int, rng: np.random.Generator, beta: float) -> Batch:
-        return self.replay.sample(n, rng, beta=beta)
+        batch = self.replay.sample(n, rng, beta=beta)
+        if not self.prioritized:
+            del batch["weight"]  # all ones
+        return batch
 
     def update_priorities(self, index: np.ndarray, td_abs: np.ndarray) -> None:
         if self.prioritized:
