@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rlsuite.agents.dqn.network import QNetwork
+from rlsuite.agents.dqn.network import QNetwork, to_torch
 
 
 class QLearner:
@@ -46,8 +46,7 @@ class QLearner:
         self._stat_count = self._stat_rows = 0
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        tensor = torch.from_numpy(array)
-        return tensor if self.device.type == "cpu" else tensor.to(self.device, non_blocking=True)
+        return to_torch(array, self.device)
 
     def td_target(
         self,

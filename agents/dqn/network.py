@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import cast
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -110,6 +111,12 @@ class QNetwork(nn.Module):
 
 def _stream(width: int, hidden: int, out: int) -> nn.Module:
     return nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, out))
+
+
+def to_torch(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A numpy batch on `device`: shared memory on the CPU, one host-to-device copy otherwise."""
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    return tensor if device.type == "cpu" else tensor.to(device, non_blocking=True)
 
 
 def pick_torso(requested: str, obs_shape: tuple[int, ...], is_uint8: bool) -> str:

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from rlsuite.agents.dqn.network import QNetwork
+from rlsuite.agents.dqn.network import QNetwork, to_torch
 
 
 def masked_argmax(q: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -41,17 +41,12 @@ class EpsilonGreedy:
         self.network = network
         self.num_actions = num_actions
         self.device = device
-        self.on_cpu = device.type == "cpu"
 
     @torch.inference_mode()
     def greedy(self, obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-        scores = self.network.action_scores(self._tensor(obs))
-        mask_t = None if mask is None else self._tensor(mask)
+        scores = self.network.action_scores(to_torch(obs, self.device))
+        mask_t = None if mask is None else to_torch(mask, self.device)
         return masked_argmax(scores, mask_t).cpu().numpy()
-
-    def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
-        return tensor if self.on_cpu else tensor.to(self.device, non_blocking=True)
 
     def __call__(
         self, obs: np.ndarray, mask: np.ndarray | None, epsilon: float, rng: np.random.Generator
