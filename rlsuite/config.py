@@ -55,9 +55,12 @@ def parse(
     prog: str | None = None,
     env_field: str = "env",
 ) -> T:
-    """Parse argv into `config_cls`, starting from the preset for `--env` when one exists."""
-    default = config_cls()
-    if algo is not None:
+    """Parse argv into `config_cls`, starting from the preset for `--env` when one exists;
+    with `--resume RUN_DIR`, starting from that run's saved config instead (the run layer then
+    refuses flags that changed anything but run control)."""
+    resume = flag_value(argv or [], "resume")
+    default = load_config(config_cls, resume) if resume else config_cls()
+    if algo is not None and not resume:
         env_id = flag_value(argv or [], env_field) or getattr(default, env_field, None)
         preset = load_presets(algo).get(str(env_id))
         if preset:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -102,7 +103,10 @@ class Logger:
         """Save the resolved config as config.json and as text in TensorBoard."""
         data = to_jsonable(config)
         text = json.dumps(data, indent=2, sort_keys=True)
-        (self.run_dir / "config.json").write_text(text + "\n")
+        path = self.run_dir / "config.json"  # temp file + rename: a kill never truncates it
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text + "\n")
+        os.replace(tmp, path)
         if self._tb is not None:
             self._tb.add_text("config", f"```\n{text}\n```", 0)
 
