@@ -4,7 +4,7 @@
 `rlsuite.envs.chip.env:ChipPlacementEnv`); the Gymnasium adapter and pygame view load lazily.
 """
 
-from rlsuite.envs.chip._text import NetlistParseError
+from rlsuite.envs.chip._text import MAX_ABS, NetlistError, NetlistParseError
 from rlsuite.envs.chip.anneal import AnnealResult, anneal
 from rlsuite.envs.chip.baselines import (
     BASELINES,
@@ -36,9 +36,11 @@ __all__ = [
     "KIND_MACRO",
     "KIND_NAMES",
     "KIND_PORT",
+    "MAX_ABS",
     "AnnealResult",
     "ChipGame",
     "Netlist",
+    "NetlistError",
     "NetlistParseError",
     "PlacementModel",
     "PlacementResult",

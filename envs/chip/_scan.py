@@ -15,18 +15,17 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from rlsuite.envs.chip._text import NetlistParseError
+from rlsuite.envs.chip._text import MAX_ABS, NetlistParseError, read_bytes
 
 _COLON, _HASH, _NL = 58, 35, 10
 
 
 @numba.njit(cache=True)
-def _scan(buf: np.ndarray):
+def _walk(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray,
+          write: bool):
+    """Find the tokens; store their ranges and lines only when `write` (the arrays then hold
+    at least as many entries as a counting walk returned: numba checks no bounds)."""
     n = buf.size
-    cap = n // 2 + 1
-    starts = np.empty(cap, np.int64)
-    ends = np.empty(cap, np.int64)
-    lines = np.empty(cap, np.int64)
     t = 0
     line = 0
     i = 0
@@ -40,22 +39,28 @@ def _scan(buf: np.ndarray):
                 i += 1
         elif c <= 32:
             i += 1
-        elif c == _COLON:
-            starts[t] = i
-            ends[t] = i + 1
-            lines[t] = line
-            t += 1
-            i += 1
         else:
-            j = i
-            while j < n and buf[j] > 32 and buf[j] != _COLON and buf[j] != _HASH:
-                j += 1
-            starts[t] = i
-            ends[t] = j
-            lines[t] = line
+            j = i + 1
+            if c != _COLON:
+                while j < n and buf[j] > 32 and buf[j] != _COLON and buf[j] != _HASH:
+                    j += 1
+            if write:
+                starts[t] = i
+                ends[t] = j
+                lines[t] = line
             t += 1
             i = j
-    return starts[:t].copy(), ends[:t].copy(), lines[:t].copy(), line + 1
+    return t
+
+
+def _scan(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, 0-based line) of every token; the arrays are sized by a counting walk
+    first (sizing them from the file length once let a run of ':' overrun the heap)."""
+    none = np.empty(0, np.int64)
+    count = _walk(buf, none, none, none, False)
+    start, end, line = (np.empty(count, np.int64) for _ in range(3))
+    _walk(buf, start, end, line, True)
+    return start, end, line
 
 
 @numba.njit(cache=True)
@@ -104,7 +109,8 @@ def _floats(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray):
             ev = 0
             nd = 0
             while i < e and 48 <= buf[i] <= 57:
-                ev = ev * 10 + (buf[i] - 48)
+                if ev < 1_000_000:  # saturate: a longer exponent must not wrap around
+                    ev = ev * 10 + (buf[i] - 48)
                 nd += 1
                 i += 1
             if nd == 0:
@@ -142,12 +148,9 @@ class Tokens:
 
     @classmethod
     def read(cls, path: Path) -> Tokens:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise FileNotFoundError(f"netlist file not found: {path}") from None
+        data = read_bytes(path)
         buf = np.frombuffer(data, dtype=np.uint8)
-        start, end, line, _ = _scan(buf)
+        start, end, line = _scan(buf)
         first = np.flatnonzero(np.r_[True, line[1:] != line[:-1]]) if line.size else line
         length = np.diff(np.append(first, line.size))
         return cls(path, buf, start, end, line, first, length)
@@ -160,15 +163,41 @@ class Tokens:
         return raw.view(f"S{max(width, 1)}").ravel()
 
     def text(self, tok: int) -> str:
+        """One token for messages (undecodable bytes replaced)."""
         return bytes(self.buf[self.start[tok] : self.end[tok]]).decode("utf-8", "replace")
 
-    def floats(self, tok: np.ndarray, what: str) -> np.ndarray:
+    def names(self, tok: np.ndarray, what: str) -> list[str]:
+        """The given tokens as strings; NetlistParseError names the line of one that is not
+        UTF-8 (names are matched as bytes, so two bad names must not collapse into one)."""
+        tok = np.asarray(tok, dtype=np.int64)
+        out = []
+        for k, raw in enumerate(self.strings(tok).tolist()):
+            try:
+                out.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise NetlistParseError(
+                    self.path, self.lineno(int(tok[k])), f"{what} {raw!r} is not UTF-8", what
+                ) from None
+        return out
+
+    def floats(
+        self, tok: np.ndarray, what: str, low: float = -MAX_ABS, high: float = MAX_ABS
+    ) -> np.ndarray:
+        """Numbers of the given tokens, each within [low, high] (finite: an overflow such as
+        1e400 reads as inf and is refused); NetlistParseError names line and field."""
         tok = np.asarray(tok, dtype=np.int64)
         values, ok = _floats(self.buf, self.start[tok], self.end[tok])
         if not ok.all():
             k = int(tok[np.flatnonzero(~ok)[0]])
             raise NetlistParseError(
-                self.path, self.lineno(k), f"{what}: {self.text(k)!r} is not a number"
+                self.path, self.lineno(k), f"{what}: {self.text(k)!r} is not a number", what
+            )
+        bad = np.flatnonzero(~((values >= low) & (values <= high)))
+        if bad.size:
+            k = int(tok[bad[0]])
+            raise NetlistParseError(
+                self.path, self.lineno(k),
+                f"{what}: {self.text(k)!r} is outside [{low:g}, {high:g}]", what,
             )
         return values
 

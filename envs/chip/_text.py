@@ -12,25 +12,70 @@ from pathlib import Path
 import numpy as np
 
 
-class NetlistParseError(ValueError):
-    """A netlist file is malformed; the message starts with `file:line:` where a line applies."""
+class NetlistError(ValueError):
+    """A netlist is unusable: a malformed file, or a value out of range (a NaN, an infinite
+    or huge coordinate, a grid too large to allocate). The message starts with `file:line:`
+    where a line applies and names the field; `path`, `line` and `field` hold the same."""
 
-    def __init__(self, path: Path | str, line: int | None, message: str) -> None:
+    def __init__(
+        self, path: Path | str, line: int | None, message: str, field: str | None = None
+    ) -> None:
         where = f"{path}:{line}" if line is not None else str(path)
         super().__init__(f"{where}: {message}")
         self.path = str(path)
         self.line = line
+        self.field = field
+
+
+class NetlistParseError(NetlistError):
+    """A netlist file does not parse (the reader's `NetlistError`)."""
+
+
+MAX_ABS = 1e12
+"""Largest magnitude accepted for any coordinate, size, offset or weight. Real designs stay
+below 1e9 database units; beyond 1e12 a value is corrupt, and sums of such values lose the
+precision the grid and the wirelength need (1e308 overflows to inf in one addition)."""
+
+
+def read_bytes(path: Path) -> bytes:
+    """A netlist file's bytes; FileNotFoundError when absent, NetlistParseError when the path
+    is a directory or cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"netlist file not found: {path}") from None
+    except OSError as err:
+        raise NetlistParseError(path, None, f"cannot read the file: {err.strerror}") from None
+
+
+def decode(path: Path, data: bytes) -> str:
+    """UTF-8 text of a netlist file; NetlistParseError names the line of a bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise NetlistParseError(
+            path, line, f"not UTF-8 text (byte {data[err.start]:#04x} at offset {err.start})"
+        ) from None
+
+
+def check_range(
+    path: Path, line: int | None, field: str, value: float, low: float = -MAX_ABS
+) -> float:
+    """`value` if finite and within [low, MAX_ABS], else NetlistParseError naming the field."""
+    if not (low <= value <= MAX_ABS):  # NaN fails both comparisons
+        raise NetlistParseError(
+            path, line, f"{field} {value!r} is outside [{low:g}, {MAX_ABS:g}]", field
+        )
+    return value
 
 
 _COMMENT = re.compile(r'("(?:[^"\\\n]|\\.)*")|#[^\n]*')
 
 
 def read_text(path: Path) -> str:
-    """File contents with `#` comments blanked (outside quotes); newlines are kept."""
-    try:
-        raw = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"netlist file not found: {path}") from None
+    """File contents (strict UTF-8) with `#` comments blanked outside quotes; newlines kept."""
+    raw = decode(path, read_bytes(path))
     return _COMMENT.sub(lambda m: m.group(1) or "", raw)
 
 

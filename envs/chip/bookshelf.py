@@ -8,9 +8,16 @@ Node classes: `terminal` -> fixed block (obstacle), `terminal_NI` or `/FIXED_NI`
 taller than the standard-cell row (`.scl`); without an `.scl` (block-level designs such as
 MCNC) every movable node is a macro.
 
-Tolerated quirks: `NumPins` is not trusted (MCNC apte's is wrong); `NumNodes` may count all
-nodes or only the non-terminals; `.wts` may weight nets or (ignored) nodes. Everything else
-that does not parse raises `NetlistParseError` with file and line.
+Dialects: the public releases were written by different tools over a decade (IBM-MS and
+ICCAD04 IBM-MSwPins, ISPD04, ISPD 2005/2006, Dragon, IBM-PLACE), so the reader accepts their
+union: keywords in any case (`NumSites` / `Numsites`, `NetDegree`, `terminal_NI`, `/FIXED`),
+any mix of spaces, tabs and CRLF, pin lines with or without a direction and offsets
+(`a0`, `a0 B`, `a0 : dx dy`, `a0 B : dx dy`), `.pl` lines with or without an orientation,
+an `.scl` without `Sitespacing` (the site width is the pitch, else 1), and a `.wts` that
+weighs nets, nodes (ignored: no role in placement metrics), or both, with one or more
+weight columns. `NumPins` is not trusted (MCNC apte's is wrong); `NumNodes` may count all
+nodes or only the non-terminals. Everything else that does not parse, and every number that
+is not finite or exceeds `MAX_ABS`, raises `NetlistParseError` with file, line and field.
 """
 
 from __future__ import annotations
@@ -21,10 +28,19 @@ from pathlib import Path
 import numpy as np
 
 from rlsuite.envs.chip._scan import Tokens, lookup
-from rlsuite.envs.chip._text import NetlistParseError, apply_orientations, line_at, read_text
+from rlsuite.envs.chip._text import (
+    ORIENTATIONS,
+    NetlistParseError,
+    apply_orientations,
+    check_range,
+    line_at,
+    read_text,
+)
 from rlsuite.envs.chip.netlist import KIND_CELL, KIND_FIXED, KIND_MACRO, KIND_PORT, Netlist
 
-_ROW = re.compile(r"CoreRow\b(.*?)\bEnd\b", re.S)
+_ROW = re.compile(r"\bCoreRow\b(.*?)\bEnd\b", re.S | re.I)
+_HEADERS = [b"numnodes", b"numterminals", b"numnets", b"numpins", b"numrows",
+            b"numnonrectangularnodes"]
 
 
 def _is_colon(tok: Tokens, idx: np.ndarray) -> np.ndarray:
@@ -34,14 +50,22 @@ def _is_colon(tok: Tokens, idx: np.ndarray) -> np.ndarray:
     return inside & (tok.end[safe] - tok.start[safe] == 1) & (tok.buf[tok.start[safe]] == 58)
 
 
-def _body(tok: Tokens) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
-    """(record indices of the body, S-array of their first tokens, Num* header counts)."""
+def _lower(tok: Tokens, idx: np.ndarray) -> np.ndarray:
+    """Lower-case S-array of the given tokens (keywords are case-insensitive)."""
+    return np.char.lower(tok.strings(idx))
+
+
+def _body(tok: Tokens) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[str, int]]]:
+    """(record indices of the body, S-array of their first tokens, Num* header counts
+    as lower-case key -> (value text, line))."""
     first = tok.strings(tok.rec_first)
+    low = np.char.lower(first)
     counted = (tok.rec_len >= 3) & _is_colon(tok, tok.rec_first + 1)
-    num = np.char.startswith(first, b"Num") & counted
-    header = (first == b"UCLA") | num
+    num = np.isin(low, _HEADERS) & counted
+    header = (low == b"ucla") | num
     counts = {
-        tok.text(int(f)): tok.text(int(f) + 2) for f in tok.rec_first[np.flatnonzero(num)]
+        tok.text(int(f)).lower(): (tok.text(int(f) + 2), tok.lineno(int(f)))
+        for f in tok.rec_first[np.flatnonzero(num)]
     }
     body = np.flatnonzero(~header)
     return body, first[body], counts
@@ -49,22 +73,21 @@ def _body(tok: Tokens) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
 
 def _bad_record(tok: Tokens, rec: int, what: str) -> NetlistParseError:
     f, n = int(tok.rec_first[rec]), int(tok.rec_len[rec])
-    text = " ".join(tok.text(t) for t in range(f, f + n))
-    return NetlistParseError(tok.path, tok.lineno(f), f"cannot parse {what} line {text!r}")
+    text = " ".join(tok.text(t) for t in range(f, f + min(n, 8)))
+    return NetlistParseError(tok.path, tok.lineno(f), f"cannot parse {what} line {text!r}", what)
 
 
-def _declared(tok: Tokens, counts: dict[str, str], key: str) -> int | None:
-    if key not in counts:
+def _declared(tok: Tokens, counts: dict[str, tuple[str, int]], key: str) -> int | None:
+    if key.lower() not in counts:
         return None
-    try:
-        return int(counts[key])
-    except ValueError:
-        raise NetlistParseError(tok.path, None, f"{key} is not an integer: {counts[key]!r}") \
-            from None
+    text, line = counts[key.lower()]
+    if not (text.isascii() and text.isdigit() and len(text) <= 12):
+        raise NetlistParseError(tok.path, line, f"{key} is not a count: {text!r}", key)
+    return int(text)
 
 
-def _read_nodes(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(names as S-array, size[N, 2], term[N], name tokens) with term 0 movable,
+def _read_nodes(path: Path) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """(names as S-array, the same decoded, size[N, 2], term[N]) with term 0 movable,
     1 terminal, 2 terminal_NI."""
     tok = Tokens.read(path)
     body, names, counts = _body(tok)
@@ -75,10 +98,11 @@ def _read_nodes(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     if bad.size:
         raise _bad_record(tok, int(body[bad[0]]), "node")
     f = tok.rec_first[body]
-    size = np.stack([tok.floats(f + 1, "width"), tok.floats(f + 2, "height")], 1)
+    size = np.stack([tok.floats(f + 1, "width", low=0.0), tok.floats(f + 2, "height", low=0.0)],
+                    1)
     term = np.zeros(body.size, dtype=np.int8)
     tagged = np.flatnonzero(length == 4)
-    tags = np.char.lower(tok.strings(f[tagged] + 3))
+    tags = _lower(tok, f[tagged] + 3)
     term[tagged[tags == b"terminal"]] = 1
     term[tagged[tags == b"terminal_ni"]] = 2
     unknown = tagged[(tags != b"terminal") & (tags != b"terminal_ni")]
@@ -97,10 +121,7 @@ def _read_nodes(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
             path, tok.last_line(),
             f"declares NumTerminals {t_decl} but has {n_term} terminals (truncated file?)",
         )
-    if np.any(size < 0):
-        k = int(np.flatnonzero((size < 0).any(axis=1))[0])
-        raise NetlistParseError(path, tok.lineno(int(f[k])), "negative node size")
-    return names, size, term, f
+    return names, tok.names(f, "node name"), size, term
 
 
 class _Names:
@@ -122,9 +143,14 @@ def _read_nets(path: Path, nodes: _Names):
         return np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros((0, 2)), []
     f = tok.rec_first[body]
     length = tok.rec_len[body]
-    is_head = first == b"NetDegree"
+    is_head = np.char.lower(first) == b"netdegree"
     good_head = is_head & (length >= 3) & (length <= 4) & _is_colon(tok, f + 1)
-    good_pin = ~is_head & ((length == 2) | ((length == 5) & _is_colon(tok, f + 2)))
+    # name | name dir | name : dx dy | name dir : dx dy
+    offset_at = np.where(length == 5, 3, np.where(length == 4, 2, 0))
+    good_pin = ~is_head & (
+        (length <= 2) | ((length == 5) & _is_colon(tok, f + 2))
+        | ((length == 4) & _is_colon(tok, f + 1))
+    )
     bad = np.flatnonzero(~(good_head | good_pin))
     if bad.size:
         raise _bad_record(tok, int(body[bad[0]]), "net")
@@ -132,10 +158,11 @@ def _read_nets(path: Path, nodes: _Names):
         raise NetlistParseError(path, tok.lineno(int(f[0])), "pin before any NetDegree line")
     heads = np.flatnonzero(is_head)
     pins = np.flatnonzero(~is_head)
-    degree = tok.floats(f[heads] + 2, "NetDegree")
-    if np.any(degree != np.round(degree)) or np.any(degree < 0):
-        k = int(f[heads[np.flatnonzero((degree != np.round(degree)) | (degree < 0))[0]]])
-        raise NetlistParseError(path, tok.lineno(k), "NetDegree must be a whole number")
+    degree = tok.floats(f[heads] + 2, "NetDegree", low=0.0)
+    if np.any(degree != np.round(degree)):
+        k = int(f[heads[np.flatnonzero(degree != np.round(degree))[0]]])
+        raise NetlistParseError(path, tok.lineno(k), "NetDegree must be a whole number",
+                                "NetDegree")
     declared = degree.astype(np.int64)
     found = np.diff(np.append(heads, body.size)) - 1
     wrong = np.flatnonzero(found != declared)
@@ -160,14 +187,14 @@ def _read_nets(path: Path, nodes: _Names):
             path, tok.lineno(k), f"net pin names unknown node {tok.text(k)!r} (not in .nodes)"
         )
     pin_offset = np.zeros((pins.size, 2))
-    with_offset = np.flatnonzero(length[pins] == 5)
-    pin_offset[with_offset, 0] = tok.floats(pin_first[with_offset] + 3, "pin x offset")
-    pin_offset[with_offset, 1] = tok.floats(pin_first[with_offset] + 4, "pin y offset")
+    with_offset = np.flatnonzero(offset_at[pins] > 0)
+    at = pin_first[with_offset] + offset_at[pins][with_offset]
+    pin_offset[with_offset, 0] = tok.floats(at, "pin x offset")
+    pin_offset[with_offset, 1] = tok.floats(at + 1, "pin y offset")
     net_ptr = np.concatenate([[0], np.cumsum(declared)]).astype(np.int64)
-    named = length[heads] == 4
+    named = np.flatnonzero(length[heads] == 4)
     names = [f"net{k}" for k in range(heads.size)]
-    for k, text in zip(np.flatnonzero(named).tolist(),
-                       tok.strings(f[heads[named]] + 3).astype("U").tolist(), strict=True):
+    for k, text in zip(named.tolist(), tok.names(f[heads[named]] + 3, "net name"), strict=True):
         names[k] = text
     return net_ptr, pin_node.astype(np.int32), pin_offset, names
 
@@ -196,13 +223,37 @@ def _read_pl(path: Path, nodes: _Names, n: int):
         raise NetlistParseError(path, tok.lineno(k), f"placement of unknown node {tok.text(k)!r}")
     ll[ids, 0] = tok.floats(f + 1, "x")
     ll[ids, 1] = tok.floats(f + 2, "y")
-    ors = np.char.upper(tok.strings(f[has_orient] + 4).astype("U"))
-    if ors.size:
+    at = f[has_orient] + 4
+    ors = [o.upper() for o in tok.names(at, "orientation")]
+    for k, o in enumerate(ors):
+        if o not in ORIENTATIONS:
+            raise NetlistParseError(path, tok.lineno(int(at[k])),
+                                    f"unknown orientation {o!r}; expected {ORIENTATIONS}",
+                                    "orientation")
+    if ors:
         orient[ids[has_orient]] = ors
     flags = np.char.upper(tok.strings(last[has_flag]))
+    known = (flags == b"/FIXED") | (flags == b"/FIXED_NI")
+    if not known.all():
+        k = int(last[has_flag][np.flatnonzero(~known)[0]])
+        raise NetlistParseError(path, tok.lineno(k), f"unknown placement flag {tok.text(k)!r}",
+                                "flag")
     fixed[ids[has_flag][flags == b"/FIXED"]] = 1
     fixed[ids[has_flag][flags == b"/FIXED_NI"]] = 2
     return ll, orient.tolist(), fixed
+
+
+def _scl_field(path: Path, text: str, at: int, block: str, key: str) -> float | None:
+    m = re.search(rf"\b{key}\s*:\s*(\S+)", block, re.I)
+    if m is None:
+        return None
+    line = line_at(text, at + m.start())
+    try:
+        value = float(m.group(1))
+    except ValueError:
+        raise NetlistParseError(path, line, f"{key}: {m.group(1)!r} is not a number",
+                                key) from None
+    return check_range(path, line, key, value)
 
 
 def _read_scl(path: Path) -> tuple[tuple[float, float, float, float], float]:
@@ -210,49 +261,56 @@ def _read_scl(path: Path) -> tuple[tuple[float, float, float, float], float]:
     text = read_text(path)
     boxes = []
     for m in _ROW.finditer(text):
-        block = m.group(1)
-        try:
-            y = float(re.search(r"Coordinate\s*:\s*(\S+)", block).group(1))  # type: ignore[union-attr]
-            h = float(re.search(r"Height\s*:\s*(\S+)", block).group(1))  # type: ignore[union-attr]
-            o = re.search(r"SubrowOrigin\s*:\s*(\S+)\s+NumSites\s*:\s*(\S+)", block)
-            x0, sites = float(o.group(1)), float(o.group(2))  # type: ignore[union-attr]
-            sp = re.search(r"Sitespacing\s*:\s*(\S+)", block) or re.search(
-                r"Sitewidth\s*:\s*(\S+)", block
-            )
-            pitch = float(sp.group(1)) if sp else 1.0
-        except (AttributeError, ValueError):
+        at = m.start(1)
+        values = {
+            key: _scl_field(path, text, at, m.group(1), key)
+            for key in ("Coordinate", "Height", "SubrowOrigin", "NumSites", "Sitespacing",
+                        "Sitewidth")
+        }
+        missing = [k for k in ("Coordinate", "Height", "SubrowOrigin", "NumSites")
+                   if values[k] is None]
+        if missing:
             raise NetlistParseError(
-                path, line_at(text, m.start()), "CoreRow lacks Coordinate/Height/SubrowOrigin"
-            ) from None
-        boxes.append((x0, y, x0 + sites * pitch, y + h, h))
+                path, line_at(text, m.start()), f"CoreRow lacks {', '.join(missing)}", missing[0]
+            )
+        y, h, x0, sites = (values[k] for k in ("Coordinate", "Height", "SubrowOrigin",
+                                               "NumSites"))
+        pitch = values["Sitespacing"] or values["Sitewidth"] or 1.0
+        boxes.append((x0, y, x0 + sites * pitch, y + h, h))  # type: ignore[operator]
     if not boxes:
         raise NetlistParseError(path, None, "no CoreRow ... End blocks found")
     b = np.array(boxes)
     bbox = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+    for value in bbox:
+        check_range(path, None, "row extent", float(value))
     return bbox, float(np.median(b[:, 4]))
 
 
 def _read_wts(path: Path, net_names: list[str], nodes: _Names) -> np.ndarray:
-    """Net weights (ones where unlisted); a node-weight file (ISPD style) is ignored."""
+    """Net weights (ones where unlisted). Entries naming a node are node weights, which play
+    no role in placement metrics; an entry naming neither a net nor a node is an error."""
     tok = Tokens.read(path)
     body, first, _ = _body(tok)
     weights = np.ones(len(net_names))
     if not body.size:
         return weights
-    bad = np.flatnonzero(tok.rec_len[body] != 2)
+    bad = np.flatnonzero(tok.rec_len[body] < 2)
     if bad.size:
         raise _bad_record(tok, int(body[bad[0]]), "weight")
     f = tok.rec_first[body]
-    values = tok.floats(f + 1, "weight")
-    nets = _Names(np.array(net_names, dtype="S"))
-    ids = nets.find(first)
-    if np.all(ids >= 0):
-        weights[ids] = values
-        return weights
-    if np.all(nodes.find(first) >= 0):
-        return weights  # node weights: no role in placement metrics
-    k = int(f[np.flatnonzero(ids < 0)[0]])
-    raise NetlistParseError(path, tok.lineno(k), f"weight of unknown net {tok.text(k)!r}")
+    for extra in range(1, int(tok.rec_len[body].max())):  # every weight column is a number
+        cols = np.flatnonzero(tok.rec_len[body] > extra)
+        tok.floats(f[cols] + extra, "weight", low=0.0)
+    values = tok.floats(f + 1, "weight", low=0.0)
+    ids = _Names(np.array(net_names, dtype="S")).find(first)
+    unknown = np.flatnonzero((ids < 0) & (nodes.find(first) < 0))
+    if unknown.size:
+        k = int(f[unknown[0]])
+        raise NetlistParseError(
+            path, tok.lineno(k), f"weight of unknown net or node {tok.text(k)!r}", "name"
+        )
+    weights[ids[ids >= 0]] = values[ids >= 0]
+    return weights
 
 
 def _aux_files(aux: Path) -> dict[str, Path]:
@@ -268,15 +326,14 @@ def _aux_files(aux: Path) -> dict[str, Path]:
 
 
 def read_bookshelf(aux: Path | str) -> Netlist:
-    """Read a Bookshelf design from its `.aux` file."""
+    """Read a Bookshelf design from its `.aux` file (any dialect listed in the module doc)."""
     aux = Path(aux)
     files = _aux_files(aux)
-    raw_names, size, term, _ = _read_nodes(files[".nodes"])
+    raw_names, names, size, term = _read_nodes(files[".nodes"])
     table = _Names(raw_names)
     if np.any(table.sorted[1:] == table.sorted[:-1]):
-        dup = table.sorted[1:][table.sorted[1:] == table.sorted[:-1]][0].decode()
+        dup = table.sorted[1:][table.sorted[1:] == table.sorted[:-1]][0]
         raise NetlistParseError(files[".nodes"], None, f"node name {dup!r} appears twice")
-    names = raw_names.astype("U").tolist()
     net_ptr, pin_node, pin_offset, net_names = _read_nets(files[".nets"], table)
     ll, orient, pl_fixed = _read_pl(files[".pl"], table, len(names))
     size, pin_offset = apply_orientations(size, pin_node, pin_offset, orient)

@@ -11,16 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from rlsuite import lazy
 from rlsuite.envs.chip.metrics import rudy_map
 from rlsuite.envs.chip.placement import PlacementModel, PlacementState
-
-
-def _pygame():
-    try:
-        import pygame
-    except ImportError as err:  # pragma: no cover - pygame is a declared dependency
-        raise ImportError("rendering needs pygame: pip install pygame") from err
-    return pygame
 
 
 def _heat(value: float) -> tuple[int, int, int]:
@@ -31,7 +24,7 @@ def _heat(value: float) -> tuple[int, int, int]:
 
 def draw(surface, model: PlacementModel, state: PlacementState, show_congestion: bool = False):
     """Draw the placement onto a pygame surface (any size; the canvas is fitted inside)."""
-    pygame = _pygame()
+    pygame = lazy.pygame("the chip placement view")
     nl = model.netlist
     width, height = surface.get_size()
     margin = 24
@@ -97,7 +90,7 @@ def render_rgb(
     model: PlacementModel, state: PlacementState, size: int = 512, show_congestion: bool = False
 ) -> np.ndarray:
     """uint8[size, size, 3] picture of the placement (headless: no display needed)."""
-    pygame = _pygame()
+    pygame = lazy.pygame("the chip placement view")
     surface = pygame.Surface((size, size))
     draw(surface, model, state, show_congestion)
     return np.ascontiguousarray(pygame.surfarray.array3d(surface).transpose(1, 0, 2))
@@ -108,7 +101,7 @@ def save_png(
     show_congestion: bool = False,
 ) -> None:
     """Write the placement picture to a PNG file."""
-    pygame = _pygame()
+    pygame = lazy.pygame("the chip placement view")
     surface = pygame.Surface((size, size))
     draw(surface, model, state, show_congestion)
     pygame.image.save(surface, str(path))
@@ -118,7 +111,7 @@ class PlacementWindow:
     """A pygame window that shows the latest state (render_mode "human")."""
 
     def __init__(self, size: int = 640, title: str = "rlsuite chip placement") -> None:
-        pygame = _pygame()
+        pygame = lazy.pygame("the chip placement view")
         pygame.display.init()
         self.screen = pygame.display.set_mode((size, size))
         pygame.display.set_caption(title)
@@ -126,12 +119,12 @@ class PlacementWindow:
 
     def show(self, model: PlacementModel, state: PlacementState, fps: int,
              show_congestion: bool = False) -> None:
-        pygame = _pygame()
+        pygame = lazy.pygame("the chip placement view")
         pygame.event.pump()
         draw(self.screen, model, state, show_congestion)
         pygame.display.flip()
         self.clock.tick(fps)
 
     def close(self) -> None:
-        pygame = _pygame()
+        pygame = lazy.pygame("the chip placement view")
         pygame.display.quit()
