@@ -52,10 +52,12 @@ def test_ppo_on_go_respects_masks_and_runs_end_to_end(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not APTE.is_dir(), reason=f"chip netlist data missing: {APTE}")
 def test_ppo_chip_placement_beats_random_macro_hpwl(tmp_path: Path) -> None:
-    """The issue's criterion on MCNC apte (9 macros, 9x9 grid), scored by the chip package's
-    evaluator: the trained policy's placement against random legal placements."""
+    """On MCNC apte (9 macros, 9x9 grid), scored by the chip package's evaluator, the trained
+    policy's placement beats random legal placements by at least one standard deviation of
+    theirs. Measured: random 4,345 +- 366 (30 seeds); PPO after 18,432 steps 2,885-3,500 over
+    seeds 0-5, so the bound (about 3,980) holds with two PPO spreads to spare on any machine."""
     config = parse(PPOConfig, ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs",
-                               json.dumps({"netlist": str(APTE)}), "--total-steps", "4608",
+                               json.dumps({"netlist": str(APTE)}), "--total-steps", "18432",
                                "--lr", "3e-3", "--run-root", str(tmp_path), "--backends", "csv"],
                    algo="ppo")
     run_dir = train(config, callback=_check_rollout_legal)
@@ -72,5 +74,5 @@ def test_ppo_chip_placement_beats_random_macro_hpwl(tmp_path: Path) -> None:
     assert model.is_complete(chip.state)
     ppo = evaluate_placement(model.netlist, model.cells_to_centers(chip.state.cells),
                              (model.cols, model.rows))["macro_hpwl"]
-    randoms = [run_baseline("random", model, seed=s).metrics["macro_hpwl"] for s in range(10)]
-    assert ppo < 0.9 * np.mean(randoms), (ppo, randoms)
+    randoms = [run_baseline("random", model, seed=s).metrics["macro_hpwl"] for s in range(30)]
+    assert ppo < np.mean(randoms) - np.std(randoms), (ppo, np.mean(randoms), np.std(randoms))
