@@ -17,6 +17,11 @@ class Resign(Exception):
     """Raised by `Player.act` when the player resigns (a GTP engine answering `resign`, a human)."""
 
 
+class PlayerFailure(RuntimeError):
+    """Raised by `Player.reset` or `Player.act` when the player cannot move at all (its engine
+    crashed, hung or broke its protocol). A referee forfeits the game instead of stopping."""
+
+
 @runtime_checkable
 class Player(Protocol):
     """Anything that picks moves: `reset` at the start of a game, `act` per turn (which may

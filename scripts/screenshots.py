@@ -21,13 +21,14 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 import numpy as np
 from PIL import Image
 
-from rlsuite.watch import Controls, GoWindow
+from rlsuite.ui.board import GoWindow
+from rlsuite.ui.toolkit import Controls
 
 
 def go_screenshot() -> np.ndarray:
     from rlsuite.arena.match import GoConfig
     from rlsuite.arena.players import make_player
-    from rlsuite.gtp import GnuGoNotFound, find_gnugo
+    from rlsuite.gtp.client import GnuGoNotFound, find_gnugo
 
     try:
         find_gnugo()
@@ -56,7 +57,7 @@ def go_screenshot() -> np.ndarray:
 def chip_screenshot() -> np.ndarray:
     from rlsuite.arena.chip import chip_game
     from rlsuite.envs.chip import data_dir
-    from rlsuite.watch import ChipWindow
+    from rlsuite.ui.chip import ChipWindow
 
     apte = data_dir() / "mcnc_apte" / "apte.aux"
     game = chip_game(apte if apte.exists() else None)

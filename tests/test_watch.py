@@ -7,20 +7,14 @@ import pytest
 from PIL import Image
 
 from rlsuite.arena.match import GoConfig, default_jobs, run_games, schedule
-from rlsuite.arena.players import HumanPlayer, Resign
+from rlsuite.cli.watch import main
 from rlsuite.envs.go import GoGame, gtp_to_action
 from rlsuite.envs.go.view import BLACK, WHITE, WOOD
-from rlsuite.watch import (
-    ChipWatchConfig,
-    Controls,
-    GoWatchConfig,
-    GoWindow,
-    Recorder,
-    WatchClosed,
-    main,
-    watch_chip,
-    watch_go,
-)
+from rlsuite.player import Resign
+from rlsuite.ui.board import GoWindow, HumanPlayer
+from rlsuite.ui.chip import ChipWatchConfig, watch_chip
+from rlsuite.ui.go import GoWatchConfig, watch_go
+from rlsuite.ui.toolkit import Controls, Recorder, WatchClosed
 
 
 def play(game, vertices):
@@ -197,4 +191,4 @@ def test_cli_rejects_bad_input(capsys):
     err = capsys.readouterr().err
     assert "unknown player spec 'alphago'" in err and "gnugo:LEVEL" in err
     assert main(["chip", "--placer", "gnugo:1", "--fps", "0"]) == 2
-    assert "not a placer" in capsys.readouterr().err
+    assert "'gnugo:1' does not play chip" in capsys.readouterr().err

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rlsuite.watch import AtariWatchConfig, main, watch_atari
+from rlsuite.cli.watch import main
+from rlsuite.ui.atari import AtariWatchConfig, watch_atari
 
 pytest.importorskip("ale_py", reason="ale-py not installed: pip install 'rlsuite[atari]'")
 

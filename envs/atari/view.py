@@ -9,25 +9,17 @@ scores; `rlsuite watch atari` builds on it.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any, Literal
 
 import numpy as np
 
+from rlsuite import lazy
 from rlsuite.envs.atari.env import FRAME_SIZE, make_atari
 
 BAR_HEIGHT = 28
 Policy = Callable[[np.ndarray], np.ndarray]
 """uint8 observations (1, 4, 84, 84) -> actions (1,), e.g. a DQN agent's `act`."""
-
-
-def _pygame() -> ModuleType:
-    try:
-        return importlib.import_module("pygame")
-    except ImportError as e:
-        raise ImportError("the Atari view needs pygame: pip install pygame") from e
 
 
 class AtariView:
@@ -45,7 +37,7 @@ class AtariView:
             raise ValueError(f"scale must be >= 1, got {scale}")
         if render_mode not in ("human", "rgb_array"):
             raise ValueError(f"render_mode must be 'human' or 'rgb_array', got {render_mode!r}")
-        self.pg = _pygame()
+        self.pg = lazy.pygame("the Atari view")
         self.pg.display.init()  # not pygame.init(): no audio device is needed
         self.pg.font.init()
         self.scale, self.render_mode, self.fps, self.title = scale, render_mode, fps, title

@@ -9,11 +9,11 @@ imported on first use, with a clear message when it is missing.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
+from rlsuite import lazy
 from rlsuite.envs.go.coords import GTP_COLUMNS, check_action, check_board_size
 from rlsuite.envs.go.rules import GoGame
 from rlsuite.envs.go.state import GoState
@@ -24,15 +24,6 @@ BLACK = (20, 20, 20)
 WHITE = (240, 240, 236)
 MARK = (200, 30, 30)
 TEXT = (30, 25, 20)
-
-
-def _pygame() -> Any:
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    try:
-        import pygame
-    except ImportError as err:  # pragma: no cover - pygame is a declared dependency
-        raise ImportError("the Go board view needs pygame: pip install pygame") from err
-    return pygame
 
 
 def star_points(n: int) -> list[tuple[int, int]]:
@@ -66,7 +57,7 @@ class GoBoardView:
         self.width = 2 * self.margin + (self.n - 1) * cell
         self.status_height = cell
         self.height = self.width + self.status_height
-        self._pg = _pygame()
+        self._pg = lazy.pygame("the Go board view")
         self._pg.font.init()
         self._font = self._pg.font.Font(None, max(12, cell // 2))
         self._window: Any = None

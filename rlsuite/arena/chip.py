@@ -14,22 +14,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
-from rlsuite.arena.players import AgentPlayer, PlayerSpec, check_available, load_agent, parse_spec
+from rlsuite.arena.players import PlayerSpec, make_player
 from rlsuite.game import State
-from rlsuite.player import GreedyPlayer, Player, RandomPlayer
+from rlsuite.player import Player
 
 if TYPE_CHECKING:
-    from rlsuite.arena.cli import ArenaConfig
     from rlsuite.envs.chip import ChipGame
 
 CHIP_RECORDS = "chip.jsonl"
-PLACER_KINDS = ("random", "greedy", "sa", "dqn", "ppo")
 
 
 def chip_game(netlist: str | Path | None, grid: int | None = None) -> ChipGame:
@@ -39,55 +35,6 @@ def chip_game(netlist: str | Path | None, grid: int | None = None) -> ChipGame:
     if netlist is not None and not Path(netlist).exists():
         raise ValueError(f"netlist {netlist} does not exist")
     return ChipGame(netlist, grid)
-
-
-class AnnealPlacer:
-    """Simulated annealing (the chip package's `sa` baseline) as a placer: it anneals the whole
-    placement on `reset`, then `act` replays the annealed cells macro by macro."""
-
-    name = "sa"
-
-    def __init__(self, seed: int | None = None) -> None:
-        self.seed = 0 if seed is None else seed
-        self.cells: np.ndarray | None = None
-        self.game: ChipGame | None = None
-
-    def reset(self, game: Any) -> None:
-        from rlsuite.envs.chip import run_baseline
-
-        self.game = game
-        self.cells = run_baseline("sa", game.model, seed=self.seed, evaluate=False).cells
-
-    def act(self, state: State) -> int:
-        if self.game is None or self.cells is None:
-            raise RuntimeError("sa: call reset(game) before act(state)")
-        cell = int(self.cells[state.step])
-        if cell < 0:  # annealing found no complete placement: fall back to greedy
-            return int(self.game.greedy_action(state))
-        return cell
-
-    def close(self) -> None:
-        self.game = None
-
-
-def make_placer(spec: str | PlayerSpec, game: ChipGame, *, seed: int | None = None) -> Player:
-    """A placer from a spec: random, greedy, sa, dqn:RUN or ppo:RUN."""
-    if isinstance(spec, str):
-        spec = parse_spec(spec)
-    if spec.kind not in PLACER_KINDS:
-        raise ValueError(f"{spec.text!r} is not a placer; placers are {', '.join(PLACER_KINDS)}"
-                         " (dqn and ppo as dqn:RUN, ppo:RUN)")
-    placer: Player
-    if spec.kind == "random":
-        placer = RandomPlayer(seed)
-    elif spec.kind == "greedy":
-        placer = GreedyPlayer(seed)
-    elif spec.kind == "sa":
-        placer = AnnealPlacer(seed)
-    else:
-        placer = AgentPlayer(load_agent(spec), name=spec.text)
-    placer.name = spec.text
-    return placer
 
 
 @dataclass
@@ -120,7 +67,7 @@ def run_placements(
     out = []
     for spec in specs:
         for k in range(runs):
-            placer = make_placer(spec, game, seed=seed + k)
+            placer = make_player(spec, game, seed=seed + k)
             try:
                 state, seconds = place(game, placer)
             finally:
@@ -187,39 +134,3 @@ def leaderboard(runs: Sequence[PlacementRun]) -> list[Standing]:
             seconds=float(np.mean([r.seconds for r in mine])),
         ))
     return sorted(standings, key=lambda s: (s.complete == 0, s.proxy_cost))
-
-
-def leaderboard_table(standings: Sequence[Standing], title: str) -> Table:
-    table = Table(title=title)
-    for column in ("#", "placer", "proxy cost", "±", "best", "HPWL", "best HPWL", "complete",
-                   "s/run"):
-        table.add_column(column, justify="left" if column == "placer" else "right")
-    for rank, s in enumerate(standings, start=1):
-        table.add_row(str(rank), s.placer, f"{s.proxy_cost:.4f}", f"{s.proxy_std:.4f}",
-                      f"{s.best_proxy:.4f}", f"{s.hpwl:.5g}", f"{s.best_hpwl:.5g}",
-                      f"{s.complete}/{s.runs}", f"{s.seconds:.2f}")
-    return table
-
-
-def run_leaderboard(config: ArenaConfig, specs: list[PlayerSpec], console: Console) -> int:
-    """`rlsuite arena --game chip`: place, store, and print the leaderboard of this netlist."""
-    for spec in specs:
-        if spec.kind not in PLACER_KINDS:
-            raise ValueError(f"{spec.text!r} is not a placer; placers are "
-                             f"{', '.join(PLACER_KINDS)}")
-        check_available(spec)
-    game = chip_game(config.netlist, config.grid)
-    name = str(config.netlist.resolve()) if config.netlist else game.netlist.name
-    grid = [game.model.cols, game.model.rows]
-    config.league.mkdir(parents=True, exist_ok=True)
-    path = config.league / CHIP_RECORDS
-    if config.games > 0:
-        append_runs(path, run_placements(game, name, specs, config.games, config.seed))
-    runs = read_runs(path, name, grid)
-    if not runs:
-        console.print(f"no placements stored in {path} for {name}")
-        return 0
-    title = f"{game.netlist.name} on a {grid[0]}x{grid[1]} grid: {len(runs)} placements"
-    console.print(leaderboard_table(leaderboard(runs), title))
-    console.print(f"records: {path}")
-    return 0

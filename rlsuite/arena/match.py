@@ -16,15 +16,17 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_all_start_methods, get_context
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rlsuite.arena.league import MatchRecord
-from rlsuite.arena.players import GtpPlayer, Resign, make_player, parse_spec
+from rlsuite.arena.players import make_player, parse_spec
 from rlsuite.game import Game, State
-from rlsuite.gtp import EngineFailure
-from rlsuite.player import Player
+from rlsuite.player import Player, PlayerFailure, Resign
+
+if TYPE_CHECKING:
+    from rlsuite.gtp.player import GtpPlayer
 
 COLORS = ("black", "white")
 _START_METHOD = "fork" if "fork" in get_all_start_methods() else "spawn"
@@ -88,7 +90,7 @@ def play_game(
 ) -> Outcome:
     """Play one game to its end and referee it.
 
-    A player that resigns loses; one whose engine fails (`EngineFailure`: crashed, hung,
+    A player that resigns loses; one that fails (`PlayerFailure`: its engine crashed, hung,
     garbled) or that plays an illegal move forfeits, with the reason in `Outcome.error`.
     `on_move(state, action)` is called after every move (the watch window redraws there).
     """
@@ -103,7 +105,7 @@ def play_game(
     for side, player in enumerate(players):
         try:
             player.reset(game)
-        except EngineFailure as e:
+        except PlayerFailure as e:
             return lose(side, "forfeit", f"{COLORS[side]} ({player.name}) failed to start: {e}")
     while not game.is_terminal(state):
         side = game.to_play(state)
@@ -113,7 +115,7 @@ def play_game(
             action = player.act(state)
         except Resign:
             return lose(side, "resign")
-        except EngineFailure as e:
+        except PlayerFailure as e:
             return lose(side, "forfeit", f"{COLORS[side]} ({player.name}) failed: {e}")
         finally:
             think[side] += time.perf_counter() - start
@@ -278,6 +280,6 @@ def twogtp(game: Game, black: GtpPlayer, white: GtpPlayer) -> TwoGtpResult:
         try:
             engine.sync(outcome.final_state)  # the last move reached only its mover
             says.append(engine.final_score())
-        except (EngineFailure, RuntimeError):  # it crashed, or never started
+        except RuntimeError:  # it crashed (PlayerFailure), or never started
             says.append(None)
     return TwoGtpResult(outcome, says[0], says[1])

@@ -1,4 +1,5 @@
-"""Showing ratings: a rich table for the terminal and a PNG with the bootstrap bounds."""
+"""Showing results: rich tables for the terminal (Elo ratings, the chip leaderboard) and a PNG
+of the ratings with their bootstrap bounds."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from rlsuite.arena.chip import Standing
 from rlsuite.arena.elo import Rating
 
 
@@ -52,3 +54,16 @@ def plot_ratings(ratings: Sequence[Rating], path: str | Path, title: str = "Elo 
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def leaderboard_table(standings: Sequence[Standing], title: str) -> Table:
+    """Placers best first: mean and spread of proxy cost, best run, HPWL, completion, time."""
+    table = Table(title=title)
+    for column in ("#", "placer", "proxy cost", "±", "best", "HPWL", "best HPWL", "complete",
+                   "s/run"):
+        table.add_column(column, justify="left" if column == "placer" else "right")
+    for rank, s in enumerate(standings, start=1):
+        table.add_row(str(rank), s.placer, f"{s.proxy_cost:.4f}", f"{s.proxy_std:.4f}",
+                      f"{s.best_proxy:.4f}", f"{s.hpwl:.5g}", f"{s.best_hpwl:.5g}",
+                      f"{s.complete}/{s.runs}", f"{s.seconds:.2f}")
+    return table

@@ -4,8 +4,8 @@ import json
 
 from PIL import Image
 
-from rlsuite.arena import main
 from rlsuite.arena.league import League
+from rlsuite.cli.arena import main
 from rlsuite.envs.go import read_sgf
 
 
@@ -53,7 +53,7 @@ def test_unknown_spec_lists_the_valid_forms(tmp_path, capsys):
 
 
 def test_missing_gnugo_and_missing_runs_stop_before_any_game(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("rlsuite.gtp.GNUGO_PATHS", ())
+    monkeypatch.setattr("rlsuite.gtp.client.GNUGO_PATHS", ())
     monkeypatch.setenv("PATH", "")
     assert main(["--players", "random", "gnugo:1", "--league", str(tmp_path)]) == 2
     assert "apt-get install gnugo" in capsys.readouterr().out
@@ -75,4 +75,4 @@ def test_chip_leaderboard_ranks_placers(tmp_path, capsys, monkeypatch):
     best = min(runs, key=lambda r: r["metrics"].get("proxy_cost", 9e9))
     assert best["placer"] in ("greedy", "sa")  # either beats random placement here
     assert main(["--game", "chip", "--players", "gnugo:1", "--league", str(league)]) == 2
-    assert "not a placer" in capsys.readouterr().out
+    assert "player 'gnugo:1' does not play chip" in capsys.readouterr().out

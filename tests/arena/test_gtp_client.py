@@ -2,7 +2,7 @@
 
 import pytest
 
-from rlsuite.gtp import (
+from rlsuite.gtp.client import (
     PIPELINE_BYTES,
     EngineFailure,
     GtpClient,

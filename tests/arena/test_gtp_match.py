@@ -5,9 +5,9 @@ import sys
 import pytest
 
 from rlsuite.arena.match import twogtp
-from rlsuite.arena.players import GtpPlayer
 from rlsuite.envs.go import GoGame
 from rlsuite.gtp import gnugo_argv
+from rlsuite.gtp.player import GtpPlayer
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,7 @@ from rlsuite.gtp import gnugo_argv
 def test_our_engine_plays_gnugo_to_an_agreed_score(gnugo, player, size, komi, ours_is_black):
     game = GoGame(size, komi)
     ours = GtpPlayer(
-        lambda g: [sys.executable, "-m", "rlsuite.gtp", "--player", player, "--board-size",
+        lambda g: [sys.executable, "-m", "rlsuite.cli", "gtp", "--player", player, "--board-size",
                    str(size), "--komi", str(komi), "--seed", "3"],
         name="rlsuite",
     )

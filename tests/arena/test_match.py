@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from rlsuite.arena.match import GoConfig, play_game, run_games, schedule
-from rlsuite.arena.players import GtpPlayer, Resign, make_player
+from rlsuite.arena.players import make_player
 from rlsuite.envs.go import GoGame, gtp_to_action
-from rlsuite.player import RandomPlayer
+from rlsuite.gtp.player import GtpPlayer
+from rlsuite.player import RandomPlayer, Resign
 
 RULES = GoConfig(board_size=5, komi=0.5)
 

@@ -66,9 +66,9 @@ def test_missing_gtp_program_is_named():
 
 
 def test_gnugo_missing_says_how_to_install(monkeypatch):
-    monkeypatch.setattr("rlsuite.gtp.GNUGO_PATHS", ())
+    monkeypatch.setattr("rlsuite.gtp.client.GNUGO_PATHS", ())
     monkeypatch.setenv("PATH", "")
     with pytest.raises(GnuGoNotFound, match="apt-get install gnugo"):
         find_gnugo()
-    with pytest.raises(GnuGoNotFound, match="apt-get install gnugo"):
+    with pytest.raises(PlayerUnavailable, match="apt-get install gnugo"):
         check_available(parse_spec("gnugo:1"))

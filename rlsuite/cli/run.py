@@ -86,7 +86,7 @@ def train_and_evaluate_ppo(config: MainJobConfig, console: Console) -> float:
 
 
 def go_round_robin(config: MainJobConfig) -> int:
-    from rlsuite.arena import main as arena
+    from rlsuite.cli.arena import main as arena
 
     players = ["random", "greedy"]
     if shutil.which("gnugo") or Path("/usr/games/gnugo").exists():
@@ -105,7 +105,7 @@ def go_round_robin(config: MainJobConfig) -> int:
 
 
 def chip_leaderboard(config: MainJobConfig) -> int:
-    from rlsuite.arena import main as arena
+    from rlsuite.cli.arena import main as arena
     from rlsuite.envs.chip.loader import data_dir
 
     args = ["--game", "chip", "--players", "random", "greedy", "sa", "--games", "1"]

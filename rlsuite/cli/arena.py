@@ -19,6 +19,14 @@ from typing import Literal
 from rich.console import Console
 from rich.progress import Progress
 
+from rlsuite.arena.chip import (
+    CHIP_RECORDS,
+    append_runs,
+    chip_game,
+    leaderboard,
+    read_runs,
+    run_placements,
+)
 from rlsuite.arena.elo import fit_elo
 from rlsuite.arena.league import League, results
 from rlsuite.arena.match import GoConfig, default_jobs, run_games, schedule
@@ -28,10 +36,10 @@ from rlsuite.arena.players import (
     UnknownPlayerSpec,
     check_available,
     parse_spec,
+    require_plays,
 )
-from rlsuite.arena.report import plot_ratings, ratings_table
+from rlsuite.arena.report import leaderboard_table, plot_ratings, ratings_table
 from rlsuite.config import parse
-from rlsuite.gtp import GnuGoNotFound
 
 
 @dataclass(kw_only=True)
@@ -41,7 +49,7 @@ class ArenaConfig:
     game: Literal["go", "chip"] = "go"
     """which game: go (Elo league) or chip (placement leaderboard)"""
     players: tuple[str, ...] = ("random", "greedy")
-    """Go: random greedy gnugo:LEVEL dqn:RUN ppo:RUN az:RUN[@SIMS] human gtp:COMMAND; chip: random greedy sa dqn:RUN ppo:RUN"""  # noqa: E501
+    """Go: random greedy gnugo:LEVEL dqn:RUN ppo:RUN az:RUN[@SIMS] human gtp:COMMAND; chip: random greedy sa dqn:RUN ppo:RUN az:RUN"""  # noqa: E501
     games: int = 10
     """games per pairing (colours alternate), or runs per placer (chip); 0 re-rates the league"""
     board_size: int = 9
@@ -71,11 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         specs = [parse_spec(p) for p in config.players]
         if config.game == "chip":
-            from rlsuite.arena.chip import run_leaderboard
-
-            return run_leaderboard(config, specs, console)
+            return run_chip(config, specs, console)
         return run_go(config, specs, console)
-    except (UnknownPlayerSpec, PlayerUnavailable, GnuGoNotFound, ValueError) as e:
+    except (UnknownPlayerSpec, PlayerUnavailable, ValueError) as e:
         console.print(f"[red]rlsuite arena:[/red] {e}", highlight=False, soft_wrap=True)
         return 2
 
@@ -84,8 +90,7 @@ def run_go(config: ArenaConfig, specs: list[PlayerSpec], console: Console) -> in
     """Play the round robin into the league, then fit and show ratings over the whole league."""
     go = GoConfig(board_size=config.board_size, komi=config.komi, superko=config.superko)
     go.build()  # bad rules fail here, before any engine starts
-    for spec in specs:
-        check_available(spec)
+    _check_players(specs, "go")
     league = League(config.league)
     names = [s.text for s in specs]
     if config.games > 0:
@@ -119,3 +124,30 @@ def run_go(config: ArenaConfig, specs: list[PlayerSpec], console: Console) -> in
     png = plot_ratings(ratings, league.path / "elo.png", title)
     console.print(f"league: {league.records_file}; plot: {png}")
     return 0
+
+
+def run_chip(config: ArenaConfig, specs: list[PlayerSpec], console: Console) -> int:
+    """`rlsuite arena --game chip`: place, store, and print the leaderboard of this netlist."""
+    _check_players(specs, "chip")
+    game = chip_game(config.netlist, config.grid)
+    name = str(config.netlist.resolve()) if config.netlist else game.netlist.name
+    grid = [game.model.cols, game.model.rows]
+    config.league.mkdir(parents=True, exist_ok=True)
+    path = config.league / CHIP_RECORDS
+    if config.games > 0:
+        append_runs(path, run_placements(game, name, specs, config.games, config.seed))
+    runs = read_runs(path, name, grid)
+    if not runs:
+        console.print(f"no placements stored in {path} for {name}")
+        return 0
+    title = f"{game.netlist.name} on a {grid[0]}x{grid[1]} grid: {len(runs)} placements"
+    console.print(leaderboard_table(leaderboard(runs), title))
+    console.print(f"records: {path}")
+    return 0
+
+
+def _check_players(specs: list[PlayerSpec], game: str) -> None:
+    """Refuse, before any game starts, players of another game or missing on this machine."""
+    for spec in specs:
+        require_plays(spec, game)
+        check_available(spec)

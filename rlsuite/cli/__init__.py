@@ -1,16 +1,16 @@
 """The `rlsuite` command: train | watch | arena | gtp | bench | run.
 
-Each sub-command forwards its remaining arguments to a `main(argv) -> int` function in the module
-that owns the feature, imported only when called; scripts/*.py call the same functions.
+All argument parsing of the front ends lives in this package, and nothing imports it: each
+sub-command forwards its remaining arguments to a `main(argv) -> int`, imported only when
+called (`rlsuite.cli.arena`, `.watch`, `.gtp`, `.bench`, `.run`; trainers parse their own
+run configs through the run layer). scripts/*.py and `python -m rlsuite.cli` call the same.
 """
 
 from __future__ import annotations
 
 import importlib
-import runpy
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 TRAINERS = {
     "dqn": "rlsuite.agents.dqn:main",
@@ -20,12 +20,12 @@ TRAINERS = {
     "alphazero": "rlsuite.agents.alphazero.trainer:main",
 }
 COMMANDS = {
-    "watch": "rlsuite.watch:main",
-    "arena": "rlsuite.arena:main",
-    "gtp": "rlsuite.gtp:main",
-    "run": "rlsuite.main_job:main",
+    "watch": "rlsuite.cli.watch:main",
+    "arena": "rlsuite.cli.arena:main",
+    "gtp": "rlsuite.cli.gtp:main",
+    "bench": "rlsuite.cli.bench:main",
+    "run": "rlsuite.cli.run:main",
 }
-BENCH_DIR = Path(__file__).resolve().parents[1] / "scripts" / "bench"
 
 USAGE = f"""usage: rlsuite COMMAND [ARGS]
 
@@ -34,7 +34,7 @@ commands:
   watch DOMAIN [ARGS] watch play in a pygame window (go, chip, atari)
   arena [ARGS]        play matches between players and fit Elo ratings
   gtp [ARGS]          speak GTP v2 on stdin/stdout (for Sabaki, GoGui, GnuGo matches)
-  bench NAME [ARGS]   run scripts/bench/NAME.py
+  bench NAME [ARGS]   run scripts/bench/NAME.py of a source checkout
   run                 the main job on embedded defaults (what `make run` does)
 
 `rlsuite COMMAND --help` shows each command's options."""
@@ -58,17 +58,6 @@ def _call(target: str, argv: Sequence[str], label: str) -> int:
     return int(func(list(argv)) or 0)
 
 
-def _bench(argv: Sequence[str]) -> int:
-    available = sorted(p.stem for p in BENCH_DIR.glob("*.py"))
-    if not argv or argv[0] not in available:
-        print(f"usage: rlsuite bench NAME [ARGS]; NAME is one of {available}", file=sys.stderr)
-        return 2
-    script = BENCH_DIR / f"{argv[0]}.py"
-    sys.argv = [str(script), *argv[1:]]
-    runpy.run_path(str(script), run_name="__main__")
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -83,8 +72,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 2
         return _call(TRAINERS[rest[0]], rest[1:], f"train {rest[0]}")
-    if command == "bench":
-        return _bench(rest)
     if command in COMMANDS:
         return _call(COMMANDS[command], rest, command)
     print(f"rlsuite: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
