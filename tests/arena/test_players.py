@@ -1,13 +1,21 @@
-"""Player specs: every valid form parses, bad ones list the valid forms, missing parts say so."""
+"""Player specs and the one registry: every valid form parses, bad ones list the valid forms,
+missing parts say so, each kind plays the games it can, and `az:` goes to AlphaZero lazily."""
+
+import sys
+import types
 
 import pytest
 
 from rlsuite.arena.players import (
+    PLAYERS,
+    PlayerKind,
     PlayerSpec,
     PlayerUnavailable,
     UnknownPlayerSpec,
     check_available,
+    make_player,
     parse_spec,
+    register_player,
 )
 from rlsuite.gtp import GnuGoNotFound, find_gnugo
 
@@ -72,3 +80,54 @@ def test_gnugo_missing_says_how_to_install(monkeypatch):
         find_gnugo()
     with pytest.raises(PlayerUnavailable, match="apt-get install gnugo"):
         check_available(parse_spec("gnugo:1"))
+
+
+def test_one_registry_builds_players_for_both_games():
+    from rlsuite.arena.chip import chip_game
+    from rlsuite.envs.go import GoGame
+
+    go, chip = GoGame(5, 0.5), chip_game(None)
+    for text in ("random", "greedy"):
+        assert make_player(text, go, seed=0).name == make_player(text, chip, seed=0).name == text
+    assert make_player("sa", chip, seed=0).name == "sa"
+    with pytest.raises(ValueError, match="'sa' does not play go; players of go are:"):
+        make_player("sa", go)
+    with pytest.raises(ValueError, match="'human' does not play chip"):
+        make_player("human", chip)
+
+
+def test_alphazero_specs_go_to_its_load_player(monkeypatch):
+    """`az:` is resolved lazily through rlsuite.agents.alphazero.load_player(spec_text)."""
+    from rlsuite.envs.go import GoGame
+    from rlsuite.player import RandomPlayer
+
+    asked = []
+
+    def load_player(spec):
+        asked.append(spec)
+        return RandomPlayer(0)
+
+    fake = types.ModuleType("rlsuite.agents.alphazero")
+    fake.load_player = load_player
+    monkeypatch.setitem(sys.modules, "rlsuite.agents.alphazero", fake)
+    game = GoGame(5, 0.5)
+    assert make_player("az:zoo/go-7x7", game).name == "az:zoo/go-7x7"
+    assert make_player("az:runs/az-1@64", game).name == "az:runs/az-1@64"
+    assert asked == ["az:zoo/go-7x7", "az:runs/az-1@64"]
+    del fake.load_player
+    with pytest.raises(PlayerUnavailable, match="not yet available .*load_player"):
+        make_player("az:zoo/go-7x7", game)
+
+
+def test_new_kinds_register_for_every_front_end():
+    from rlsuite.envs.go import GoGame
+    from rlsuite.player import GreedyPlayer
+
+    entry = PlayerKind("cheater", "for this test", lambda spec, game, seed: GreedyPlayer(seed))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(PLAYERS, "cheater", entry)
+        assert make_player("cheater", GoGame(5, 0.5)).name == "cheater"
+        with pytest.raises(ValueError, match="already registered"):
+            register_player("cheater", entry)
+    with pytest.raises(UnknownPlayerSpec):
+        parse_spec("cheater")
