@@ -8,9 +8,9 @@ actor-critic core.
 
 Modules: `config` (one config, three algorithms as its defaults), `distributions` (masked
 categorical, diagonal Gaussian), `networks` (torsos and the actor-critic), `losses` (GAE and
-the loss terms), `rollout` (vector env -> ReplayBuffer), `vecenv` (env construction and
-snapshots), `learner` (minibatch updates), `trainer` (the loop, checkpoints, resume), `agent`
-(loading for play), `cli` (the `rlsuite train` entry points).
+the loss terms), `rollout` (`rlsuite.vecenv` envs -> ReplayBuffer), `learner` (minibatch
+updates), `trainer` (the algorithm inside `rlsuite.run`, which owns the loop, checkpoints and
+resume), `agent` (loading for play), `cli` (the `rlsuite train` entry points).
 """
 
 from rlsuite.agents.pg.agent import PGAgent, load_agent

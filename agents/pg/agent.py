@@ -35,7 +35,7 @@ def net_spec(config: PGConfig, obs_space: spaces.Space, act_space: spaces.Space)
         action_kind=kind,  # type: ignore[arg-type]
         action_dim=dim,
         torso=config.torso,
-        hidden=tuple(config.hidden),
+        hidden=tuple(config.hidden_sizes),
         activation=config.activation,
         conv_channels=tuple(config.conv_channels),
         shared_torso=config.shared_torso,
@@ -90,9 +90,10 @@ class PGAgent:
 
 def load_agent(path: str | Path, device: str = "cpu") -> PGAgent:
     """The agent of a run directory (its latest checkpoint) or of one checkpoint directory."""
-    state = checkpoint.load(path).state
-    if "net_spec" not in state:
+    state = checkpoint.load(path, map_location=device).state
+    algorithm = state.get("algorithm", {})
+    if "net_spec" not in algorithm:
         raise checkpoint.CheckpointError(f"{path} is not a policy-gradient checkpoint")
-    policy = ActorCritic(NetSpec.from_json(state["net_spec"])).to(device)
-    checkpoint.load(path, modules={"policy": policy}, map_location=device)
+    policy = ActorCritic(NetSpec.from_json(algorithm["net_spec"])).to(device)
+    policy.load_state_dict(algorithm["policy"])
     return PGAgent(policy, state["config"], device)

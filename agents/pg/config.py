@@ -8,82 +8,78 @@ rollout is, how far advantages bootstrap (`gae_lambda`), whether the policy term
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from rlsuite.agents.pg.networks import TorsoKind
+from rlsuite.run import RunConfig
 
 Algo = Literal["ppo", "a2c", "reinforce"]
 
 
 @dataclass(kw_only=True)
-class PGConfig:
-    """Every knob of a policy-gradient run (flags: `--num-envs 8`, `--no-norm-adv`, ...)."""
+class PGConfig(RunConfig):
+    """Every knob of a policy-gradient run (flags: `--num-envs 8`, `--no-norm-adv`, ...); the
+    run-layer fields (env, seed, total_steps, learning_rate, checkpoints, ...) are
+    `rlsuite.run.RunConfig`'s."""
 
     algo: Algo = "ppo"
-    """Which configuration of the core this is; recorded with the run."""
-    env: str = "CartPole-v1"
-    """Gymnasium id (`import rlsuite` ids too) or an Atari game `ALE/Pong-v5`."""
-    env_kwargs: str = "{}"
-    """JSON object of keyword arguments for the env constructor."""
-    seed: int = 0
-    total_steps: int = 100_000
-    """Env steps (summed over the vector envs) to train for."""
+    """which configuration of the core this is; recorded with the run"""
     num_envs: int = 8
+    """envs stepped together; one rollout holds num_envs * num_steps transitions"""
     num_steps: int = 128
-    """Steps per env in one rollout; a rollout holds num_envs * num_steps transitions."""
-    vectorization: Literal["sync", "async", "native"] = "sync"
-    """How envs are batched: one process (`sync`), subprocesses (`async`), or the env's own
-    batched implementation where Gymnasium has one (`native`, e.g. CartPole)."""
+    """steps per env in one rollout"""
+    log_every: int = 1
+    """env steps between metric writes (1: after every rollout)"""
 
     gamma: float = 0.99
+    """discount factor"""
     gae_lambda: float = 0.95
-    """1.0 gives Monte Carlo (REINFORCE) or n-step (A2C) advantages."""
+    """GAE lambda; 1.0 gives Monte Carlo (REINFORCE) or n-step (A2C) advantages"""
     update_epochs: int = 4
+    """passes over each rollout"""
     num_minibatches: int = 4
+    """minibatches per pass"""
     clip_coef: float | None = 0.2
-    """PPO's ratio clip; None gives the plain policy-gradient term (A2C, REINFORCE)."""
+    """PPO's ratio clip; None gives the plain policy-gradient term (A2C, REINFORCE)"""
     anneal_clip: bool = False
-    """Decay clip_coef linearly to 0 over training (rl-zoo's `lin_0.2`)."""
+    """decay clip_coef linearly to 0 over training (rl-zoo's `lin_0.2`)"""
     vf_clip: float | None = None
-    """Clip value updates to this distance from the rollout's values; None disables."""
+    """clip value updates to this distance from the rollout's values; None disables"""
     ent_coef: float = 0.0
+    """weight of the entropy bonus"""
     vf_coef: float = 0.5
+    """weight of the value loss 0.5 (V - R)^2"""
     max_grad_norm: float = 0.5
+    """gradient norm clip (0 disables it)"""
     norm_adv: bool = True
+    """normalise advantages per minibatch"""
     target_kl: float | None = None
-    """Stop an update's epochs early once the approximate KL exceeds this."""
+    """stop an update's epochs early once the approximate KL exceeds this"""
     reward_scale: float = 1.0
-    """Multiply rewards before learning (episode returns are logged unscaled)."""
+    """multiply rewards before learning (episode returns are logged unscaled)"""
 
-    lr: float = 3e-4
     anneal_lr: bool = True
+    """decay learning_rate linearly to 0 over training"""
     optimizer: Literal["adam", "rmsprop"] = "adam"
+    """Adam, or RMSprop (alpha 0.99) as SB3's A2C"""
     opt_eps: float = 1e-5
+    """the optimizer's epsilon"""
 
     torso: TorsoKind = "auto"
-    hidden: tuple[int, ...] = (64, 64)
-    """MLP layer widths; with a board conv net, the width of the value head's hidden layer."""
+    """`mlp` for vectors, `nature_cnn` for Atari frames, `board_cnn` for board planes; `auto`
+    picks by the observation's shape and dtype"""
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """MLP layer widths; with a board conv net, the width of the value head's hidden layer"""
     activation: Literal["tanh", "relu"] = "tanh"
+    """activation of the MLP and board torsos"""
     conv_channels: tuple[int, ...] = (32, 64, 64)
-    """Channels of the board conv net (Go, placement grids)."""
+    """channels of the board conv net (Go, placement grids)"""
     shared_torso: bool = False
+    """one torso for actor and critic (else one each)"""
     init_log_std: float = 0.0
-
-    device: str = "cpu"
-    torch_threads: int = 1
-    """torch intra-op threads; 1 whenever envs run beside the learner on few cores."""
-    run_root: str = "runs"
-    """Runs are created as run_root/<algo>-<env>-<time>."""
-    save_every: int = 50
-    """Checkpoint every this many updates (and at the end); 0 saves only at the end."""
-    keep_checkpoints: int = 3
-    log_every: int = 1
-    """Log losses every this many updates."""
-    backends: tuple[str, ...] = ("tensorboard", "csv", "console")
-    resume: str | None = None
-    """Run directory to continue from its latest checkpoint (other flags are ignored)."""
+    """initial log standard deviation of Gaussian (Box) actions"""
 
     @property
     def batch_size(self) -> int:
@@ -95,34 +91,23 @@ class PGConfig:
 
     @property
     def num_updates(self) -> int:
-        return self.total_steps // self.batch_size
-
-    def env_kwargs_dict(self) -> dict[str, Any]:
-        try:
-            kwargs = json.loads(self.env_kwargs)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"env_kwargs is not valid JSON: {self.env_kwargs!r} ({e})") from e
-        if not isinstance(kwargs, dict):
-            raise ValueError(f"env_kwargs must be a JSON object, got {self.env_kwargs!r}")
-        return kwargs
+        """Rollouts (and updates) the run makes: enough to cover `total_steps`."""
+        return math.ceil(self.total_steps / self.batch_size)
 
     def validate(self) -> None:
         """Reject settings that cannot run, naming the field."""
+        super().validate()
         expected = {PPOConfig: "ppo", A2CConfig: "a2c", ReinforceConfig: "reinforce"}.get(
             type(self), self.algo)
         if self.algo != expected:
             raise ValueError(f"algo={self.algo!r} contradicts {type(self).__name__}: use "
                              f"`rlsuite train {self.algo}` for {self.algo} defaults")
-        positive = ("total_steps", "num_envs", "num_steps", "update_epochs", "num_minibatches",
-                    "torch_threads", "keep_checkpoints", "log_every")
-        for name in positive:
+        for name in ("num_steps", "update_epochs", "num_minibatches"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.num_updates < 1:
-            raise ValueError(
-                f"total_steps={self.total_steps} is less than one rollout "
-                f"(num_envs * num_steps = {self.batch_size})"
-            )
+        if self.total_steps < self.batch_size:
+            raise ValueError(f"total_steps={self.total_steps} is less than one rollout "
+                             f"(num_envs * num_steps = {self.batch_size})")
         if self.num_minibatches > self.batch_size:
             raise ValueError(
                 f"num_minibatches={self.num_minibatches} exceeds the rollout size {self.batch_size}"
@@ -130,15 +115,12 @@ class PGConfig:
         if not 0.0 <= self.gamma <= 1.0 or not 0.0 <= self.gae_lambda <= 1.0:
             raise ValueError(f"gamma and gae_lambda must lie in [0, 1], got {self.gamma}, "
                              f"{self.gae_lambda}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.max_grad_norm < 0:
+            raise ValueError(f"max_grad_norm must be >= 0, got {self.max_grad_norm}")
         for name in ("clip_coef", "vf_clip", "target_kl"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive or None, got {value}")
-        if self.save_every < 0:
-            raise ValueError(f"save_every must be >= 0, got {self.save_every}")
-        self.env_kwargs_dict()
 
 
 @dataclass(kw_only=True)
@@ -159,7 +141,7 @@ class A2CConfig(PGConfig):
     num_minibatches: int = 1
     clip_coef: float | None = None
     norm_adv: bool = False
-    lr: float = 7e-4
+    learning_rate: float = 7e-4
     optimizer: Literal["adam", "rmsprop"] = "rmsprop"
 
 
@@ -176,7 +158,7 @@ class ReinforceConfig(PGConfig):
     update_epochs: int = 1
     num_minibatches: int = 1
     clip_coef: float | None = None
-    lr: float = 3e-3
+    learning_rate: float = 3e-3
     anneal_lr: bool = False
 
 

@@ -21,12 +21,12 @@ from rlsuite.replay import ReplayBuffer
 LOSS_NAMES = ("policy", "value", "entropy", "approx_kl", "clip_fraction")
 
 
-def make_optimizer(config: PGConfig, params: Any) -> torch.optim.Optimizer:
+def make_optimizer(config: PGConfig, params: Any, device: torch.device) -> torch.optim.Optimizer:
+    lr, eps = config.learning_rate, config.opt_eps
     if config.optimizer == "rmsprop":  # SB3's A2C optimizer: alpha 0.99, eps 1e-5
-        return torch.optim.RMSprop(params, lr=config.lr, alpha=0.99, eps=config.opt_eps)
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=eps)
     # fused: the whole Adam step in one kernel
-    fused = config.device == "cpu" or config.device.startswith("cuda")
-    return torch.optim.Adam(params, lr=config.lr, eps=config.opt_eps, fused=fused)
+    return torch.optim.Adam(params, lr=lr, eps=eps, fused=device.type in ("cpu", "cuda"))
 
 
 def flatten_parameters(module: torch.nn.Module) -> torch.nn.Parameter:
@@ -56,17 +56,17 @@ def flatten_parameters(module: torch.nn.Module) -> torch.nn.Parameter:
 class Learner:
     """The optimisation half: turns a filled rollout buffer into parameter updates."""
 
-    def __init__(self, config: PGConfig, policy: ActorCritic) -> None:
+    def __init__(self, config: PGConfig, policy: ActorCritic, device: torch.device) -> None:
         self.config, self.policy = config, policy
-        self.device = torch.device(config.device)
+        self.device = device
         self.flat = flatten_parameters(policy)
-        self.optimizer = make_optimizer(config, [self.flat])
+        self.optimizer = make_optimizer(config, [self.flat], device)
 
     def schedule(self, update: int) -> tuple[float, float | None]:
         """Learning rate and clip range for update `update` (0-based), linear decay if asked."""
         c = self.config
         frac = 1.0 - update / c.num_updates
-        lr = c.lr * frac if c.anneal_lr else c.lr
+        lr = c.learning_rate * frac if c.anneal_lr else c.learning_rate
         clip = c.clip_coef * frac if (c.anneal_clip and c.clip_coef is not None) else c.clip_coef
         return lr, clip
 
@@ -128,7 +128,8 @@ class Learner:
             assert grad is not None
             grad.zero_()
             terms.total.backward()
-            grad.mul_((c.max_grad_norm / (grad.norm() + 1e-6)).clamp_(max=1.0))
+            if c.max_grad_norm:  # 0: no clipping
+                grad.mul_((c.max_grad_norm / (grad.norm() + 1e-6)).clamp_(max=1.0))
             self.optimizer.step()
         means = (sums / max(logged, 1)).tolist()  # one device sync per update
         stats = {f"losses/{name}": v for name, v in zip(LOSS_NAMES, means, strict=True)}

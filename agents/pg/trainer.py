@@ -1,35 +1,40 @@
-"""The actor-critic training loop shared by PPO, A2C and REINFORCE: collect, advantage, update.
+"""The actor-critic algorithm shared by PPO, A2C and REINFORCE, inside the run layer.
 
-Per update: one rollout into the shared `ReplayBuffer`, GAE written back into it, then
-`update_epochs` passes of shuffled minibatches (`ReplayBuffer.minibatches`) through
-`actor_critic_loss`. Checkpoints land on rollout boundaries and hold everything the next
-actions depend on (weights, optimizer, counters, every RNG, the collector's observation and env
-snapshot), so `--resume` continues exactly where an uninterrupted run would be.
+Per round (`rlsuite.run`): collect one rollout into the shared `ReplayBuffer`, write GAE back
+into it, then `update_epochs` passes of shuffled minibatches (`ReplayBuffer.minibatches`)
+through `actor_critic_loss`. The run layer owns the run directory, logging, evaluation cadence,
+checkpoints and `--resume`; checkpoints land on rollout boundaries and hold weights, optimizer,
+every RNG and the envs' replayable state, so a resumed run takes the same next actions.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from rich.progress import TaskID
 
-from rlsuite import checkpoint
 from rlsuite.agents.pg.agent import net_spec
 from rlsuite.agents.pg.config import PGConfig
 from rlsuite.agents.pg.learner import Learner
-from rlsuite.agents.pg.networks import ActorCritic
+from rlsuite.agents.pg.networks import ActorCritic, NetSpec, to_tensor
 from rlsuite.agents.pg.rollout import Episodes, RolloutCollector
-from rlsuite.agents.pg.vecenv import make_vector_env
-from rlsuite.config import load_config, new_run_dir
-from rlsuite.logger import Logger, to_jsonable
 from rlsuite.replay import ReplayBuffer
+from rlsuite.run import (
+    IterationReport,
+    RunContext,
+    RunState,
+    load_optimizer_state,
+    optimizer_state,
+    run,
+)
+from rlsuite.vecenv import VecEnv, make_envs
+
+EVAL_SEED_OFFSET = 100_000
+"""Evaluation envs are seeded `seed + EVAL_SEED_OFFSET`: never a training episode."""
 
 
 @dataclass
@@ -40,7 +45,7 @@ class UpdateReport:
     """Updates completed so far."""
     global_step: int
     episodes: Episodes
-    stats: dict[str, float]
+    stats: Mapping[str, float]
     buffer: ReplayBuffer
 
 
@@ -48,116 +53,92 @@ Callback = Callable[[UpdateReport], bool | None]
 """Called after every update, before its checkpoint; returning True checkpoints and stops."""
 
 
-def _resolve(config: PGConfig) -> tuple[PGConfig, Path, bool]:
-    """The config to run, its run directory and whether it resumes an earlier run."""
-    if config.resume is None:
-        config.validate()
-        name = f"{config.algo}-{config.env.replace('/', '_')}"
-        return config, new_run_dir(config.run_root, name), False
-    run_dir = Path(config.resume)
-    saved = dataclasses.replace(load_config(PGConfig, run_dir), resume=None)
-    if saved.algo != config.algo:
-        raise ValueError(f"cannot resume {run_dir} with {config.algo}: it is a {saved.algo} run")
-    saved.validate()
-    return saved, run_dir, True
+def build_envs(config: PGConfig, num_envs: int, seed: int, training: bool = True) -> VecEnv:
+    return make_envs(config.env, num_envs, seed, env_kwargs=config.env_kwargs,
+                     vectorization=config.vectorization, training=training)
+
+
+class ActorCriticAlgorithm:
+    """PPO / A2C / REINFORCE as the run layer's `Algorithm`."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        config = ctx.config
+        assert isinstance(config, PGConfig)
+        self.config, self.rng, self.device = config, ctx.rng, ctx.device
+        self.envs = build_envs(config, config.num_envs, config.seed)
+        self.spec = net_spec(config, self.envs.observation_space, self.envs.action_space)
+        self.policy = ActorCritic(self.spec).to(self.device)
+        self.learner = Learner(config, self.policy, self.device)
+        self.collector = RolloutCollector(self.envs, self.policy, num_steps=config.num_steps,
+                                          reward_scale=config.reward_scale, device=self.device)
+        self.buffer = self.collector.new_buffer()
+        self.episodes = Episodes(np.zeros(0), np.zeros(0, np.int64))
+
+    def collect(self, state: RunState) -> Mapping[str, float]:
+        self.episodes = self.collector.collect(self.buffer)
+        state.env_steps += len(self.buffer)
+        state.record_episodes(self.episodes.returns.tolist(), self.episodes.lengths.tolist())
+        self.collector.compute_advantages(self.buffer, self.config.gamma, self.config.gae_lambda)
+        return {}
+
+    def learn(self, state: RunState) -> Mapping[str, float]:
+        stats = self.learner.update(self.buffer, state.updates, self.rng)
+        state.updates += 1
+        return stats
+
+    @torch.inference_mode()
+    def evaluate(self, state: RunState) -> Mapping[str, float]:
+        """Mean and spread of `eval_episodes` episodes of the deterministic policy (the mode of
+        its distribution) on envs seeded apart from training's, split evenly over them."""
+        c = self.config
+        envs = build_envs(c, min(c.eval_episodes, 8), c.seed + EVAL_SEED_OFFSET, training=False)
+        quota = np.full(envs.num_envs, c.eval_episodes // envs.num_envs)
+        quota[: c.eval_episodes % envs.num_envs] += 1
+        returns: list[float] = []
+        try:
+            while quota.any():
+                mask = envs.mask
+                dist, _ = self.policy(to_tensor(envs.obs, self.device),
+                                      None if mask is None else to_tensor(mask, self.device))
+                action = dist.mode().cpu().numpy()
+                if self.collector.box:
+                    action = np.clip(action, self.collector.low, self.collector.high)
+                step = envs.step(action)
+                for env, ret in zip(step.episode_envs, step.episode_returns, strict=True):
+                    if quota[env] > 0:
+                        quota[env] -= 1
+                        returns.append(ret)
+        finally:
+            envs.close()
+        return {"eval/return_mean": float(np.mean(returns)),
+                "eval/return_std": float(np.std(returns))}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "net_spec": self.spec.to_json(),
+            "policy": self.policy.state_dict(),
+            "optimizer": optimizer_state(self.learner.optimizer),
+            "envs": self.envs.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if NetSpec.from_json(state["net_spec"]) != self.spec:
+            raise ValueError("the checkpoint's network differs from the one this config builds")
+        self.policy.load_state_dict(state["policy"])
+        load_optimizer_state(self.learner.optimizer, state["optimizer"])
+        self.envs.load_state_dict(state["envs"])
+
+    def close(self) -> None:
+        self.envs.close()
 
 
 def train(config: PGConfig, callback: Callback | None = None) -> Path:
     """Train (or, with `config.resume`, continue) one run; return its run directory."""
-    config, run_dir, resuming = _resolve(config)
-    torch.set_num_threads(config.torch_threads)
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    envs = make_vector_env(config)
-    try:
-        spec = net_spec(config, envs.single_observation_space, envs.single_action_space)
-        policy = ActorCritic(spec).to(config.device)
-        learner = Learner(config, policy)
-        collector = RolloutCollector(
-            envs, policy, num_steps=config.num_steps, seed=config.seed,
-            reward_scale=config.reward_scale, device=config.device,
-            episodes_from_info=config.env.startswith("ALE/"),
-        )
-        buffer = collector.new_buffer()
-        with Logger(run_dir, config.backends) as logger:
-            start, global_step = 0, 0
-            if resuming:
-                start, global_step = _restore(run_dir, policy, learner, collector, rng, logger)
-            else:
-                logger.log_hparams(config)
-            _loop(config, spec.to_json(), run_dir, policy, learner, collector, buffer, rng,
-                  logger, start, global_step, callback)
-    finally:
-        envs.close()
-    return run_dir
 
+    def report(r: IterationReport) -> bool | None:
+        assert callback is not None
+        algo: ActorCriticAlgorithm = r.algorithm
+        return callback(UpdateReport(r.state.updates, r.state.env_steps, algo.episodes,
+                                     r.metrics, algo.buffer))
 
-def _restore(run_dir: Path, policy: ActorCritic, learner: Learner, collector: RolloutCollector,
-             rng: np.random.Generator, logger: Logger) -> tuple[int, int]:
-    ckpt = checkpoint.load(run_dir, modules={"policy": policy},
-                           optimizers={"optimizer": learner.optimizer})
-    state = ckpt.state
-    checkpoint.restore_rng(state["rng"], rng)
-    if not collector.load_state_dict(state["collector"]):
-        logger.console.log("resume: this env cannot be snapshotted; envs restart from a reset")
-    return int(state["update"]), int(state["global_step"])
-
-
-def _save(config: PGConfig, spec_json: dict[str, Any], run_dir: Path, policy: ActorCritic,
-          learner: Learner, collector: RolloutCollector, rng: np.random.Generator,
-          update: int, global_step: int) -> None:
-    checkpoint.save(
-        run_dir / "checkpoints",
-        step=global_step,
-        modules={"policy": policy},
-        optimizers={"optimizer": learner.optimizer},
-        state={
-            "update": update,
-            "global_step": global_step,
-            "config": to_jsonable(config),
-            "net_spec": spec_json,
-            "rng": checkpoint.rng_state(rng),
-            "collector": collector.state_dict(),
-        },
-        keep=config.keep_checkpoints,
-    )
-
-
-def _loop(config: PGConfig, spec_json: dict[str, Any], run_dir: Path, policy: ActorCritic,
-          learner: Learner, collector: RolloutCollector, buffer: ReplayBuffer,
-          rng: np.random.Generator, logger: Logger, start: int, global_step: int,
-          callback: Callback | None) -> None:
-    t0, steps0 = time.perf_counter(), global_step
-    with logger.progress(config.num_updates - start, f"{config.algo} {config.env}") as bar:
-        for update in range(start, config.num_updates):
-            episodes = collector.collect(buffer)
-            global_step += buffer.size
-            collector.compute_advantages(buffer, config.gamma, config.gae_lambda)
-            stats = learner.update(buffer, update, rng)
-            done = update + 1
-            scalars = _episode_scalars(episodes)
-            if done % config.log_every == 0 or done == config.num_updates:
-                scalars.update(stats)
-                scalars["charts/sps"] = (global_step - steps0) / (time.perf_counter() - t0)
-            if scalars:
-                logger.log(global_step, scalars)
-            stop = bool(callback and callback(
-                UpdateReport(done, global_step, episodes, stats, buffer)))
-            if stop or done == config.num_updates or (
-                config.save_every and done % config.save_every == 0
-            ):
-                _save(config, spec_json, run_dir, policy, learner, collector, rng, done,
-                      global_step)
-            bar.advance(TaskID(0))
-            if stop:
-                break
-
-
-def _episode_scalars(episodes: Episodes) -> dict[str, float]:
-    if not len(episodes.returns):
-        return {}
-    return {
-        "charts/episode_return": float(episodes.returns.mean()),
-        "charts/episode_length": float(episodes.lengths.mean()),
-        "charts/episodes": float(len(episodes.returns)),
-    }
+    return run(ActorCriticAlgorithm, config, callback=report if callback else None)

@@ -132,7 +132,8 @@ def run_rlsuite(seed: int, total_steps: int, target: float, window: int,
     with tempfile.TemporaryDirectory() as root:
         config = parse(PPOConfig, ["--env", ENV_ID, "--seed", str(seed), "--total-steps",
                                    str(total_steps), "--run-root", root, "--backends", "csv",
-                                   "--save-every", "0", *extra], algo="ppo")
+                                   "--checkpoint-every", str(total_steps), "--eval-episodes",
+                                   "0", *extra], algo="ppo")
         run = Run("rlsuite", seed, target, window)
 
         def milestones(report: UpdateReport) -> None:
@@ -215,7 +216,7 @@ def chip_task(netlists: list[str], steps: int, random_seeds: int) -> dict[str, A
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as root:
             config = parse(PPOConfig, ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs",
-                                       json.dumps({"netlist": path}), "--total-steps", str(steps),
+                                       "netlist", path, "--total-steps", str(steps),
                                        "--run-root", root, "--backends", "csv"], algo="ppo")
             run_dir = train(config)
             ppo = place_with_policy(path, run_dir)

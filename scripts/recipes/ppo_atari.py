@@ -102,7 +102,8 @@ def rlsuite_sps(game: str, steps: int, device: str, num_envs: int | None) -> flo
     marks: list[tuple[int, float]] = []
     with tempfile.TemporaryDirectory() as root:
         argv = ["--env", env_id(game), "--device", device, "--total-steps", str(steps),
-                "--run-root", root, "--backends", "csv", "--save-every", "0"]
+                "--run-root", root, "--backends", "csv", "--checkpoint-every", str(steps),
+                "--eval-episodes", "0"]
         if num_envs is not None:
             argv += ["--num-envs", str(num_envs)]
         config = parse(PPOConfig, argv, algo="ppo")

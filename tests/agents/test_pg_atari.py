@@ -15,7 +15,8 @@ pytest.importorskip("ale_py", reason="ale-py not installed: pip install 'rlsuite
 
 def test_ppo_atari_smoke_run_on_cpu(tmp_path: Path) -> None:
     config = parse(PPOConfig, ["--env", "ALE/Breakout-v5", "--num-envs", "2", "--num-steps",
-                               "16", "--total-steps", "64", "--run-root", str(tmp_path),
+                               "16", "--total-steps", "64", "--eval-episodes", "0", "--run-root",
+                               str(tmp_path),
                                "--backends", "csv"], algo="ppo")
     assert config.shared_torso and config.clip_coef == 0.1  # the rl-zoo Atari preset
     seen: list[UpdateReport] = []

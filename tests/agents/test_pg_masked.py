@@ -3,7 +3,6 @@ ValueError on an illegal move, so a run that finishes never sent one."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,9 @@ def _check_rollout_legal(report: UpdateReport) -> None:
 
 
 def test_ppo_on_go_respects_masks_and_runs_end_to_end(tmp_path: Path) -> None:
-    config = PPOConfig(env="rlsuite/Go-v0", env_kwargs=json.dumps({"board_size": 5}),
+    config = PPOConfig(env="rlsuite/Go-v0", env_kwargs={"board_size": 5},
                        num_envs=4, num_steps=32, total_steps=256, shared_torso=True,
-                       conv_channels=(16,), hidden=(32,), run_root=str(tmp_path),
+                       conv_channels=(16,), hidden_sizes=(32,), run_root=str(tmp_path),
                        backends=("csv",))
     episodes: list[float] = []
 
@@ -57,8 +56,9 @@ def test_ppo_chip_placement_beats_random_macro_hpwl(tmp_path: Path) -> None:
     theirs. Measured: random 4,345 +- 366 (30 seeds); PPO after 18,432 steps 2,885-3,500 over
     seeds 0-5, so the bound (about 3,980) holds with two PPO spreads to spare on any machine."""
     config = parse(PPOConfig, ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs",
-                               json.dumps({"netlist": str(APTE)}), "--total-steps", "18432",
-                               "--lr", "3e-3", "--run-root", str(tmp_path), "--backends", "csv"],
+                               "netlist", str(APTE), "--total-steps", "18432",
+                               "--learning-rate", "3e-3", "--run-root", str(tmp_path),
+                               "--backends", "csv"],
                    algo="ppo")
     run_dir = train(config, callback=_check_rollout_legal)
     agent = load_agent(run_dir)

@@ -11,6 +11,7 @@ from gymnasium.vector import AutoresetMode
 
 from rlsuite.agents.pg.networks import ActorCritic, NetSpec
 from rlsuite.agents.pg.rollout import RolloutCollector
+from rlsuite.vecenv import GymVectorEnvs
 
 GAMMA, LAM = 0.9, 0.8
 
@@ -28,10 +29,11 @@ def _always_left_policy() -> ActorCritic:
 
 
 def _collect(mode: AutoresetMode, num_steps: int, max_steps: int = 5):
-    envs = gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync",
-                        vector_kwargs={"autoreset_mode": mode}, max_episode_steps=max_steps)
+    vec = gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync",
+                       vector_kwargs={"autoreset_mode": mode}, max_episode_steps=max_steps)
+    envs = GymVectorEnvs(vec, seed=3)
     policy = _always_left_policy()
-    collector = RolloutCollector(envs, policy, num_steps=num_steps, seed=3)
+    collector = RolloutCollector(envs, policy, num_steps=num_steps)
     buffer = collector.new_buffer()
     episodes = collector.collect(buffer)
     collector.compute_advantages(buffer, GAMMA, LAM)

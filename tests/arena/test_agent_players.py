@@ -1,7 +1,6 @@
 """Trained agents as players: tiny DQN and PPO runs on 5x5 Go, loaded from their run
 directories through the trainers' `load_agent`, play refereed games and serve GTP."""
 
-import json
 import re
 
 import pytest
@@ -32,8 +31,8 @@ def dqn_run(tmp_path_factory):
 def ppo_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("ppo")
     config = PPOConfig(
-        env="rlsuite/Go-v0", env_kwargs=json.dumps({"board_size": 5, "komi": 0.5}),
-        total_steps=256, num_envs=2, num_steps=64, hidden=(32,), backends=("csv",),
+        env="rlsuite/Go-v0", env_kwargs={"board_size": 5, "komi": 0.5},
+        total_steps=256, num_envs=2, num_steps=64, hidden_sizes=(32,), backends=("csv",),
         run_root=str(root),
     )
     return train_ppo(config)
