@@ -1,7 +1,7 @@
-"""Exact resume of PPO on the suite's own envs: a run interrupted between rollouts (episodes
-in flight) and resumed takes the same actions and ends with the same weights, bit for bit, as
-one that ran straight through. The envs are rebuilt by replaying each episode's actions from
-its start RNG state (`rlsuite.vecenv.InProcessEnvs`)."""
+"""Exact resume of PPO on CartPole and the suite's own envs: a run interrupted between
+rollouts (episodes in flight) and resumed takes the same actions and ends with the same
+weights, bit for bit, as one that ran straight through. The envs are rebuilt by replaying
+each episode's actions from its start RNG state (`rlsuite.vecenv.InProcessEnvs`)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def _record(into: list[np.ndarray], crash_at: int | None = None):
 
 
 ENVS = [
+    pytest.param("CartPole-v1", {}, id="cartpole"),
     pytest.param("rlsuite/Go-v0", {"board_size": 5}, id="go5-random"),
     pytest.param("rlsuite/ChipPlacement-v0", {"netlist": str(APTE)}, id="chip-apte",
                  marks=pytest.mark.skipif(not APTE.is_file(), reason=f"missing {APTE}")),
