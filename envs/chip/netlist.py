@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from rlsuite.envs.chip import metrics
+from rlsuite.envs.chip._text import MAX_ABS, NetlistError
 
 KIND_MACRO = 0
 """A movable hard macro: what the placer places."""
@@ -29,6 +30,26 @@ KIND_PORT = 2
 KIND_CELL = 3
 """A standard cell or soft macro (cell cluster): kept at its file position, counts in density."""
 KIND_NAMES = ("macro", "fixed", "port", "cell")
+
+
+MAX_GRID_SIDE = 1024
+"""Most columns or rows of a placement grid: 8x circuit_training's largest (128), and a
+5-plane float32 observation of 1024 x 1024 is already 20 MB."""
+
+
+def check_grid(grid: object) -> tuple[int, int]:
+    """(cols, rows) from an int (square) or a pair of ints, each in 1..MAX_GRID_SIDE;
+    ValueError otherwise (before anything is allocated)."""
+    pair = (grid, grid) if isinstance(grid, int | np.integer) else grid
+    if (
+        not isinstance(pair, tuple | list | np.ndarray) or len(pair) != 2
+        or not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in pair)
+    ):
+        raise ValueError(f"grid must be an int or a pair of ints (cols, rows), got {grid!r}")
+    cols, rows = int(pair[0]), int(pair[1])
+    if not (1 <= cols <= MAX_GRID_SIDE and 1 <= rows <= MAX_GRID_SIDE):
+        raise ValueError(f"grid {cols}x{rows} must have 1..{MAX_GRID_SIDE} columns and rows")
+    return cols, rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,6 +111,8 @@ class Netlist:
         put(self, "blockages", np.asarray(self.blockages, dtype=np.float64).reshape(-1, 5))
         put(self, "origin", (float(self.origin[0]), float(self.origin[1])))
         put(self, "canvas", (float(self.canvas[0]), float(self.canvas[1])))
+        put(self, "routes_per_unit",
+            (float(self.routes_per_unit[0]), float(self.routes_per_unit[1])))
         m = len(self.net_ptr) - 1
         if not self.net_names:
             put(self, "net_names", [f"net{i}" for i in range(m)])
@@ -102,32 +125,54 @@ class Netlist:
         self._validate(n, m)
 
     def _validate(self, n: int, m: int) -> None:
-        where = f"netlist {self.name!r} ({self.source})"
+        """NetlistError (naming the source and the field) for anything the metrics, masks and
+        compiled kernels cannot take: readers check values with their line first, this
+        catches netlists built in memory."""
+
+        def fail(field: str, message: str) -> NetlistError:
+            return NetlistError(self.source, None, f"netlist {self.name!r}: {message}", field)
+
         if self.kind.shape != (n,) or self.size.shape != (n, 2) or self.pos.shape != (n, 2):
-            raise ValueError(f"{where}: kind/size/pos must have one row per node ({n})")
+            raise fail("kind", f"kind/size/pos must have one row per node ({n})")
         if len(set(self.node_names)) != n:
-            raise ValueError(f"{where}: node names are not unique")
+            raise fail("node_names", "node names are not unique")
         if len(self.orient) != n or len(self.net_names) != m:
-            raise ValueError(f"{where}: orient needs {n} entries and net_names {m}")
+            raise fail("orient", f"orient needs {n} entries and net_names {m}")
         if m < 0 or self.net_ptr[0] != 0 or np.any(np.diff(self.net_ptr) < 0):
-            raise ValueError(f"{where}: net_ptr must start at 0 and never decrease")
+            raise fail("net_ptr", "net_ptr must start at 0 and never decrease")
         p = int(self.net_ptr[-1])
         if self.pin_node.shape != (p,) or self.pin_offset.shape != (p, 2):
-            raise ValueError(f"{where}: pin arrays must have {p} rows (net_ptr[-1])")
+            raise fail("pin_node", f"pin arrays must have {p} rows (net_ptr[-1])")
         if p and (self.pin_node.min() < 0 or self.pin_node.max() >= n):
-            raise ValueError(f"{where}: a pin names a node index outside 0..{n - 1}")
-        if self.net_weight.shape != (m,) or np.any(self.net_weight < 0):
-            raise ValueError(f"{where}: net_weight must be {m} non-negative numbers")
+            raise fail("pin_node", f"a pin names a node index outside 0..{n - 1}")
         if np.any(self.kind > KIND_CELL):
-            raise ValueError(f"{where}: unknown node kind code {int(self.kind.max())}")
-        if np.any(~np.isfinite(self.size)) or np.any(self.size < 0):
-            raise ValueError(f"{where}: node sizes must be finite and >= 0")
-        if np.any(~np.isfinite(self.pos)) or np.any(~np.isfinite(self.pin_offset)):
-            raise ValueError(f"{where}: positions and pin offsets must be finite")
-        if not (self.canvas[0] > 0 and self.canvas[1] > 0):
-            raise ValueError(f"{where}: canvas must have positive width and height")
-        if self.grid is not None and (self.grid[0] < 1 or self.grid[1] < 1):
-            raise ValueError(f"{where}: grid must be at least 1x1, got {self.grid}")
+            raise fail("kind", f"unknown node kind code {int(self.kind.max())}")
+        bounded = {
+            "size": (self.size, 0.0), "pos": (self.pos, -MAX_ABS),
+            "pin_offset": (self.pin_offset, -MAX_ABS), "net_weight": (self.net_weight, 0.0),
+            "origin": (np.array(self.origin), -MAX_ABS), "blockages": (self.blockages, -MAX_ABS),
+        }
+        if self.net_weight.shape != (m,):
+            raise fail("net_weight", f"net_weight must be {m} numbers")
+        for field_name, (values, low) in bounded.items():
+            if not np.all((values >= low) & (values <= MAX_ABS)):  # NaN fails too
+                raise fail(field_name, f"{field_name} must be finite, in [{low:g}, {MAX_ABS:g}]")
+        if not all(0 < c <= MAX_ABS for c in self.canvas):
+            raise fail("canvas", f"canvas {self.canvas} must be positive and at most "
+                                 f"{MAX_ABS:g} wide and high")
+        if not all(0 < r <= MAX_ABS for r in self.routes_per_unit):
+            raise fail("routes_per_unit",
+                       f"routes per unit {self.routes_per_unit} must be positive and finite")
+        blk = self.blockages
+        if np.any(blk[:, 2] < blk[:, 0]) or np.any(blk[:, 3] < blk[:, 1]) or np.any(
+            (blk[:, 4] < 0) | (blk[:, 4] > 1)
+        ):
+            raise fail("blockages", "a blockage needs xl <= xh, yl <= yh and a rate in 0..1")
+        if self.grid is not None:
+            try:
+                check_grid(self.grid)
+            except ValueError as err:
+                raise fail("grid", str(err)) from None
 
     # ------------------------------------------------------------------ structure
     @property

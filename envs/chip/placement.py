@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 from rlsuite.envs.chip.metrics import accumulate_coverage, grid_edges
-from rlsuite.envs.chip.netlist import KIND_FIXED, Netlist
+from rlsuite.envs.chip.netlist import KIND_FIXED, Netlist, check_grid
 
 ORDERS = ("area", "connectivity", "file")
 
@@ -167,7 +167,8 @@ class PlacementModel:
 
     Args:
         netlist: the design; needs at least one movable macro, each fitting the canvas.
-        grid: (cols, rows), an int for a square grid, or None for `netlist.default_grid()`.
+        grid: (cols, rows), an int for a square grid, or None for `netlist.default_grid()`
+            (see `check_grid`).
         order: "area" (largest first, as circuit_training and MaskPlace place), "connectivity"
             (most pins first), "file", or an explicit sequence of macro node names or indices.
     """
@@ -182,15 +183,7 @@ class PlacementModel:
         where = f"netlist {netlist.name!r} ({netlist.source})"
         if netlist.macro_ids.size == 0:
             raise ValueError(f"{where} has no movable macros: nothing to place")
-        if grid is None:
-            cols, rows = netlist.default_grid()
-        elif isinstance(grid, int | np.integer):
-            cols = rows = int(grid)
-        else:
-            cols, rows = int(grid[0]), int(grid[1])
-        if cols < 1 or rows < 1:
-            raise ValueError(f"grid must be at least 1x1, got {grid}")
-        self.cols, self.rows = cols, rows
+        self.cols, self.rows = check_grid(grid) if grid is not None else netlist.default_grid()
         self.order = self._resolve_order(order)
         self.size = netlist.size[self.order].copy()
         too_big = np.flatnonzero(
@@ -204,7 +197,7 @@ class PlacementModel:
                 f"{where}: macro {netlist.node_names[i]!r} ({w:g} x {h:g}) is larger than the "
                 f"canvas ({netlist.canvas[0]:g} x {netlist.canvas[1]:g})"
             )
-        self.xe, self.ye = grid_edges(netlist.bounds, (cols, rows))
+        self.xe, self.ye = grid_edges(netlist.bounds, (self.cols, self.rows))
         self.cw, self.ch = float(self.xe[1] - self.xe[0]), float(self.ye[1] - self.ye[0])
         self.xc = 0.5 * (self.xe[:-1] + self.xe[1:])
         self.yc = 0.5 * (self.ye[:-1] + self.ye[1:])
@@ -216,6 +209,13 @@ class PlacementModel:
             np.concatenate([fixed, netlist.blockages[:, :4]]), dtype=np.float64
         )
         self._build_nets()
+        if not self.position_mask(self.initial_state()).any():  # else every episode is dead
+            name = netlist.node_names[int(self.order[0])]
+            raise ValueError(
+                f"{where}: the first macro {name!r} has no legal cell on the "
+                f"{self.cols}x{self.rows} grid (blocked by fixed nodes or blockages, or too "
+                "coarse a grid)"
+            )
 
     # ------------------------------------------------------------------ set-up
     def _resolve_order(self, order: str | Sequence[str | int]) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any
 
 from rlsuite.envs.go.coords import action_to_gtp, action_to_sgf, gtp_to_action, sgf_to_action
 from rlsuite.envs.go.rules import GoGame
-from rlsuite.envs.go.state import GoBatch, GoState
+from rlsuite.envs.go.state import GoBatch, GoState, GoStateError
 
 __all__ = [
     "GameRecord",
@@ -21,6 +21,7 @@ __all__ = [
     "GoEnv",
     "GoGame",
     "GoState",
+    "GoStateError",
     "action_to_gtp",
     "action_to_sgf",
     "aec_env",

@@ -24,8 +24,9 @@ from typing import Literal
 import numpy as np
 
 from rlsuite.envs.go import _kernels as K
+from rlsuite.envs.go._validate import PROBLEMS, check_batch
 from rlsuite.envs.go.coords import action_to_gtp, check_action, check_board_size
-from rlsuite.envs.go.state import GoBatch, GoState, Layout, _Arrays
+from rlsuite.envs.go.state import GoBatch, GoState, GoStateError, Layout, _Arrays
 from rlsuite.envs.go.symmetry import action_permutations, transform_planes, transform_policy
 
 Rules = Literal["tromp-taylor", "capture"]
@@ -168,10 +169,21 @@ class GoGame:
             state.meta[0, K.KO] = ko
         return state
 
-    def _check_state(self, state: _Arrays) -> None:
-        """Refuse states of another game, or arrays the kernels would read out of bounds."""
+    def _check_state(self, state: _Arrays, full: bool = True) -> None:
+        """Refuse anything but a consistent state (or batch) of this game: the compiled rules
+        trust their input, so a corrupted one would crash or hang them (see `_validate`).
+        `full=False` checks meta and boards only, for kernels that read nothing else."""
+        if not isinstance(state, _Arrays):
+            raise GoStateError(f"expected a GoState or GoBatch, got {type(state).__name__}")
         if state.layout is not self.layout and state.layout != self.layout:
-            raise ValueError(f"state does not belong to {self!r} (its layout is {state.layout})")
+            raise GoStateError(
+                f"state does not belong to {self!r} (its layout is {state.layout})"
+            )
+        bad = np.empty(state.meta.shape[0], np.int32)
+        first = check_batch(*state.arrays, *self._rules, bad, full)
+        if first >= 0:
+            where = "state" if isinstance(state, GoState) else f"board {first} of the batch"
+            raise GoStateError(f"{where} is corrupt: {PROBLEMS[bad[first]]}")
 
     # ----- single-state API ---------------------------------------------------------------
 
@@ -229,6 +241,7 @@ class GoGame:
 
     def board(self, state: GoState) -> np.ndarray:
         """int8[N, N] copy of the board: 0 empty, 1 black, -1 white; row 0 at the top."""
+        self._check_state(state, full=False)
         row = state.meta[0, K.MOVES] % self.history
         return state.hist[0, row].reshape(self.board_size, self.board_size).copy()
 
@@ -256,6 +269,7 @@ class GoGame:
         """One-step heuristic: the legal move with the best Tromp-Taylor area lead right after
         it (captures count through the area; in capture Go a capture wins), ties broken at
         random. It never fills its own eye, and passes only when nothing else is left."""
+        self._check_state(state)
         if self.is_terminal(state):
             raise ValueError("greedy_action() needs a running game; this one is over")
         me = 1 if self.to_play(state) == 0 else -1
@@ -342,7 +356,7 @@ class GoGame:
     def encode_batch(self, batch: _Arrays, perspective: int | None = None) -> np.ndarray:
         """uint8[B, 2 * history + 1, N, N] planes, each board seen by its player to move (or by
         `perspective`, 0 black / 1 white, for all boards)."""
-        self._check_state(batch)
+        self._check_state(batch, full=False)
         size = batch.meta.shape[0]
         if perspective not in (None, 0, 1):
             raise ValueError(f"perspective must be None, 0 or 1, got {perspective!r}")
@@ -360,7 +374,7 @@ class GoGame:
 
     def area_batch(self, batch: _Arrays) -> np.ndarray:
         """int64[B, 2] Tromp-Taylor (black, white) areas."""
-        self._check_state(batch)
+        self._check_state(batch, full=False)
         out = np.empty((batch.meta.shape[0], 2), np.int64)
         K.area_batch(batch.hist, batch.meta, self._nbr, out)
         return out

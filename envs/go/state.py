@@ -36,6 +36,12 @@ import numpy as np
 from rlsuite.envs.go import _kernels as K
 
 
+class GoStateError(ValueError):
+    """A state handed to `GoGame` is not a consistent state of that game: another type,
+    another game's layout, or arrays whose contents were corrupted (the message says which
+    field). Raised before any compiled rule code runs."""
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where each typed array lives in a row of `data` (bytes)."""
@@ -75,10 +81,17 @@ class _Arrays:
     __slots__ = ("chains", "data", "hashes", "hist", "layout", "meta")
 
     def __init__(self, data: np.ndarray, meta: np.ndarray, layout: Layout) -> None:
-        if data.ndim != 2 or data.shape[1] != layout.row_bytes or not data.flags.c_contiguous:
-            raise ValueError(f"state data must be C-contiguous [B, {layout.row_bytes}] bytes")
-        if meta.shape != (data.shape[0], K.N_META) or meta.dtype != np.int32:
-            raise ValueError(f"state meta must be int32 [{data.shape[0]}, {K.N_META}]")
+        if not (
+            isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
+            and data.shape[1] == layout.row_bytes and data.flags.c_contiguous
+        ):
+            raise GoStateError(f"state data must be C-contiguous uint8 [B, {layout.row_bytes}]")
+        if not (
+            isinstance(meta, np.ndarray) and meta.shape == (data.shape[0], K.N_META)
+            and meta.dtype == np.int32 and meta.flags.c_contiguous
+        ):
+            raise GoStateError(f"state meta must be C-contiguous int32 [{data.shape[0]}, "
+                               f"{K.N_META}]")
         self.data = data
         self.meta = meta
         self.layout = layout

@@ -173,7 +173,7 @@ def test_netlist_validation_errors():
                                           "canvas")}
     with pytest.raises(ValueError, match="pin names a node index outside"):
         Netlist(**{**kwargs, "pin_node": [0, 1, 0, 2, 0, 1, 9]})
-    with pytest.raises(ValueError, match="canvas must have positive"):
+    with pytest.raises(ValueError, match=r"canvas \(0.0, 10.0\) must be positive"):
         Netlist(**{**kwargs, "canvas": (0, 10)})
     with pytest.raises(ValueError, match="not unique"):
         Netlist(**{**kwargs, "node_names": ["A", "A", "C"]})

@@ -116,8 +116,9 @@ def test_orders_and_bad_arguments():
         PlacementModel(nl, order=["m0", "m1"])
     with pytest.raises(ValueError, match="order must be one of"):
         PlacementModel(nl, order="random")
-    with pytest.raises(ValueError, match="grid must be at least 1x1"):
-        PlacementModel(nl, grid=(0, 4))
+    for bad in [(0, 4), (5,), (5, 2.5), 100_000, (True, 3), "8x8"]:
+        with pytest.raises(ValueError, match="grid"):
+            PlacementModel(nl, grid=bad)
     model = PlacementModel(nl, grid=8)
     state = model.initial_state()
     with pytest.raises(ValueError, match="outside the 8x8 grid"):
