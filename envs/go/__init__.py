@@ -22,6 +22,7 @@ __all__ = [
     "GoGame",
     "GoState",
     "GoStateError",
+    "SGFError",
     "action_to_gtp",
     "action_to_sgf",
     "aec_env",
@@ -36,6 +37,7 @@ _LAZY = {
     "aec_env": ("rlsuite.envs.go.aec", "aec_env"),
     "GameRecord": ("rlsuite.envs.go.sgf", "GameRecord"),
     "read_sgf": ("rlsuite.envs.go.sgf", "read_sgf"),
+    "SGFError": ("rlsuite.envs.go.sgf", "SGFError"),
     "write_sgf": ("rlsuite.envs.go.sgf", "write_sgf"),
     "GoBoardView": ("rlsuite.envs.go.view", "GoBoardView"),
 }

@@ -113,47 +113,90 @@ def write_sgf(record: GameRecord) -> bytes:
     return bytes(game.serialise())
 
 
+class SGFError(ValueError):
+    """An SGF file cannot be read as a Go record. The message starts with the source (the
+    path, or `<bytes>`) and names the node and property where one applies; `source`,
+    `node` and `prop` hold the same. Raised for unreadable paths (a directory, no
+    permission), malformed SGF, text that does not decode in its charset (`CA`), an unknown
+    charset, a node holding two moves, and everything `read_sgf` lists."""
+
+    def __init__(
+        self, source: str, message: str, node: int | None = None, prop: str | None = None
+    ) -> None:
+        where = source if node is None else f"{source}: node {node}"
+        where = where if prop is None else f"{where}: property {prop}"
+        super().__init__(f"{where}: {message}")
+        self.source = source
+        self.node = node
+        self.prop = prop
+
+
+def _read(source: str, node: sgf.Tree_node, number: int, prop: str, get):
+    """`get()` (a property read through sgfmill), with its decoding errors as SGFError."""
+    try:
+        return get()
+    except (ValueError, LookupError) as err:  # UnicodeDecodeError is a ValueError
+        reason = str(err) or "malformed value"
+        raise SGFError(source, f"cannot read the value ({reason})", number, prop) from None
+
+
 def read_sgf(source: str | Path | bytes, *, validate: bool = True) -> GameRecord:
     """Read the main line of an SGF file (path) or SGF data (bytes) into a `GameRecord`.
 
-    Raises ValueError for malformed SGF, a game other than Go, a board size outside 2..19, a
-    bad komi, set-up stones, moves out of turn, and (with `validate`) any illegal move under
-    the record's `default_game` rules.
+    Raises `SGFError` (a ValueError) for an unreadable path, malformed SGF, undecodable text,
+    a game other than Go, a board size outside 2..19, a bad komi, set-up stones, a node with
+    both a black and a white move, moves out of turn, and (with `validate`) any illegal move
+    under the record's `default_game` rules.
     """
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    name = "<bytes>" if isinstance(source, bytes) else str(source)
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as err:
+            raise SGFError(name, f"cannot read the file ({err.strerror or err})") from None
     try:
         game = sgf.Sgf_game.from_bytes(data)
-    except ValueError as err:
-        raise ValueError(f"malformed SGF: {err}") from err
+    except (ValueError, LookupError) as err:
+        raise SGFError(name, f"malformed SGF: {err}") from None
     root = game.get_root()
-    if root.has_property("GM") and root.get("GM") != 1:
-        raise ValueError(f"SGF game type GM[{root.get('GM')}] is not Go (GM[1])")
-    n = game.get_size()
-    if n > 19:
-        raise ValueError(f"SGF board size {n} is over 19, the largest supported")
-    check_board_size(n)
-    try:
-        komi = float(game.get_komi())
-    except ValueError as err:
-        raise ValueError(f"SGF komi is not a number: {err}") from err
+    if root.has_property("GM"):
+        gm = _read(name, root, 0, "GM", lambda: root.get("GM"))
+        if gm != 1:
+            raise SGFError(name, f"game type GM[{gm}] is not Go (GM[1])", 0, "GM")
+    n = _read(name, root, 0, "SZ", game.get_size)
+    if not 2 <= n <= 19:
+        raise SGFError(name, f"board size {n} is outside the supported range 2..19", 0, "SZ")
+    komi = float(_read(name, root, 0, "KM", game.get_komi))
+    if not math.isfinite(komi):
+        raise SGFError(name, f"komi {komi} is not finite", 0, "KM")
     moves: list[int] = []
     for number, node in enumerate(game.get_main_sequence()):
         if node.has_setup_stones():
-            raise ValueError(f"SGF node {number} has set-up stones (AB/AW/AE): not supported")
-        colour, point = node.get_move()
+            raise SGFError(name, "set-up stones (AB/AW/AE) are not supported", number)
+        if node.has_property("B") and node.has_property("W"):
+            raise SGFError(name, "holds both a black and a white move", number, "B/W")
+        colour, point = _read(name, node, number, "B" if node.has_property("B") else "W",
+                              node.get_move)
         if colour is None:
             continue
         expected = _COLOURS[len(moves) % 2]
         if colour != expected:
             who, turn = colour.upper(), expected.upper()
-            raise ValueError(f"SGF move {len(moves) + 1} is by {who} but {turn} is to play")
+            raise SGFError(name, f"move {len(moves) + 1} is by {who} but {turn} is to play",
+                           number, who)
         moves.append(n * n if point is None else (n - 1 - point[0]) * n + point[1])
-    result = root.get("RE") if root.has_property("RE") else None
-    players = (game.get_player_name("b") or "", game.get_player_name("w") or "")
-    record = GameRecord(n, komi, tuple(moves), result, players)
+    result = _read(name, root, 0, "RE", lambda: root.get("RE")) if root.has_property("RE") \
+        else None
+    players = tuple(
+        _read(name, root, 0, "P" + c.upper(), lambda c=c: game.get_player_name(c)) or ""
+        for c in _COLOURS
+    )
+    record = GameRecord(n, komi, tuple(moves), result, players)  # type: ignore[arg-type]
     if validate:
         try:
             record.replay()
         except ValueError as err:
-            raise ValueError(f"SGF {err}") from err
+            raise SGFError(name, str(err)) from None
     return record

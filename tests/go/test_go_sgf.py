@@ -16,7 +16,7 @@ from rlsuite.envs.go import (
     sgf_to_action,
     write_sgf,
 )
-from rlsuite.envs.go.sgf import format_result
+from rlsuite.envs.go.sgf import SGFError, format_result
 
 
 @pytest.mark.parametrize("n", [9, 19])
@@ -126,10 +126,10 @@ def test_results_are_formatted_as_sgf():
         (b"(;GM[1]SZ[9];B[dd]", "malformed SGF"),
         (b"not sgf at all", "malformed SGF"),
         (b"(;GM[2]SZ[9])", "not Go"),
-        (b"(;GM[1]SZ[21])", "board size 21 is over 19"),
-        (b"(;GM[1]SZ[25];B[aa])", "board size 25 is over 19"),
-        (b"(;GM[1]SZ[9]KM[lots])", "komi"),
-        (b"(;GM[1]SZ[9];B[dd];W[dd])", r"SGF move 2 \(white D6\): illegal move D6 .*occupied"),
+        (b"(;GM[1]SZ[21])", "board size 21 is outside the supported range"),
+        (b"(;GM[1]SZ[25];B[aa])", "board size 25 is outside"),
+        (b"(;GM[1]SZ[9]KM[lots])", "property KM"),
+        (b"(;GM[1]SZ[9];B[dd];W[dd])", r"<bytes>: move 2 \(white D6\): illegal move D6 .*occupied"),
         (b"(;GM[1]SZ[9];B[dd];B[ee])", "move 2 is by B but W is to play"),
         (b"(;GM[1]SZ[9]AB[dd][ee];W[cc])", "set-up stones"),
         (b"(;GM[1]SZ[3];B[ab];W[cc];B[ba];W[aa])", r"move 4 \(white A3\).*suicide"),
@@ -156,3 +156,34 @@ def test_bad_records_are_refused():
         GameRecord(9, float("inf"))
     with pytest.raises(ValueError, match="record is 9x9"):
         GameRecord(9, 7.5, (3,)).replay(GoGame(5))
+
+
+# ------------------------------------------------------------------ untrusted files
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        (b"(;GM[1]FF[4]CA[UTF-8]SZ[9]PB[\xff];B[aa])", r"<bytes>: node 0: property PB: cannot"),
+        (b"(;GM[1]FF[4]CA[hex]SZ[9]PB[x];B[aa])", r"<bytes>: node 0: property PB: cannot"),
+        (b"(;GM[1]SZ[9];B[aa]W[bb])", r"<bytes>: node 1: property B/W: holds both"),
+        (b"(;GM[1]SZ[9];B[\xff\xfe])", r"<bytes>: node 1: property B: cannot read"),
+        (b"(;GM[\xff]SZ[9];B[aa])", r"<bytes>: node 0: property GM: cannot read"),
+        (b"(;GM[1]SZ[9]KM[inf];B[aa])", r"property KM"),
+        (b"(;GM[1]SZ[25])", r"size"),
+        (b"(;GM[1]SZ[9];B[aa];B[bb])", r"node 2: property B: move 2 is by B"),
+        (b"not sgf", r"<bytes>: malformed SGF"),
+    ],
+)
+def test_bad_sgf_gives_sgf_error_naming_node_and_property(data, match):
+    with pytest.raises(SGFError, match=match):
+        read_sgf(data)
+
+
+def test_sgf_paths_that_are_not_files(tmp_path):
+    with pytest.raises(SGFError, match=rf"{tmp_path}: cannot read the file"):
+        read_sgf(tmp_path)
+    with pytest.raises(SGFError, match="nope.sgf: cannot read the file"):
+        read_sgf(tmp_path / "nope.sgf")
+    bad = tmp_path / "bad.sgf"
+    bad.write_bytes(b"(;GM[1]SZ[9];B[aa];W[aa])")
+    with pytest.raises(SGFError, match=r"bad\.sgf: move 2 .*occupied"):
+        read_sgf(bad)
