@@ -1,5 +1,7 @@
 """GTP client against the real GnuGo, and against engines that crash, hang or garble."""
 
+import sys
+
 import pytest
 
 from rlsuite.gtp.client import (
@@ -131,3 +133,21 @@ def test_garbled_reply_is_a_protocol_failure(fake_engine):
 def test_missing_program_is_named(tmp_path):
     with pytest.raises(EngineFailure, match="cannot start"):
         GtpClient([str(tmp_path / "no-such-engine")])
+
+
+def test_invalid_utf8_from_an_engine_is_read_not_a_dead_reader(tmp_path):
+    """Bytes that are not UTF-8 arrive as U+FFFD; the reader thread must not die on them (the
+    engine would then look hung until the timeout)."""
+    script = tmp_path / "latin1_engine.py"
+    script.write_text(
+        "import sys\n"
+        "for line in sys.stdin.buffer:\n"
+        "    cid = line.split()[0].decode()\n"
+        "    sys.stdout.buffer.write(b'=' + cid.encode() + b' Gn\\xfc Go\\n\\n')\n"
+        "    sys.stdout.buffer.flush()\n"
+        "    if b'quit' in line:\n"
+        "        break\n"
+    )
+    with GtpClient([sys.executable, str(script)], timeout=5, startup_timeout=30) as client:
+        assert client.send("name") == "Gn\ufffd Go"
+        assert client.send("version") == "Gn\ufffd Go"
