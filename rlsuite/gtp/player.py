@@ -1,8 +1,8 @@
 """GTP engines as arena players: GnuGo at a level, or any engine command line.
 
-`gnugo_player` and `command_player` are the factories the arena's player registry names for
-the `gnugo:LEVEL` and `gtp:COMMAND` specs; `check_gnugo` and `check_command` let it fail fast,
-before any game starts, where the engine is missing.
+`gnugo_player` and `command_player` are what the arena's player registry builds for the
+`gnugo:LEVEL` and `gtp:COMMAND` specs; with `find_gnugo` and `check_command` it fails fast,
+before any game starts, where an engine is missing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rlsuite.game import Game, State
-from rlsuite.gtp.client import EngineFailure, GtpClient, GtpCommandError, find_gnugo, gnugo_argv
+from rlsuite.gtp.client import EngineFailure, GtpClient, GtpCommandError, gnugo_argv
 from rlsuite.gtp.protocol import format_vertex
 from rlsuite.player import Resign
 
@@ -34,11 +34,6 @@ def command_player(command: str, name: str | None = None) -> GtpPlayer:
     if not argv:
         raise ValueError("a GTP engine needs a command line")
     return GtpPlayer(lambda g: argv, name=name or f"gtp:{command}")
-
-
-def check_gnugo() -> None:
-    """Raise `GnuGoNotFound` (with the install hint) where GnuGo is missing."""
-    find_gnugo()
 
 
 def check_command(command: str) -> None:
