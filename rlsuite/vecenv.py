@@ -32,6 +32,8 @@ import gymnasium as gym
 import numpy as np
 
 EnvFactory = Callable[[], gym.Env]
+ActFn = Callable[[np.ndarray, "np.ndarray | None"], np.ndarray]
+"""(observations, masks or None) -> actions, batched over envs"""
 Vectorization = Literal["sync", "async", "native"]
 
 
@@ -374,3 +376,18 @@ class GymVectorEnvs:
 
     def close(self) -> None:
         self.vec.close()
+
+
+def evaluate_episodes(act: ActFn, envs: VecEnv, episodes: int) -> np.ndarray:
+    """Returns of `episodes` complete episodes, split evenly over the envs up front (stopping
+    at the first N finished episodes would favour short ones)."""
+    quota = np.full(envs.num_envs, episodes // envs.num_envs)
+    quota[: episodes % envs.num_envs] += 1
+    returns: list[float] = []
+    while quota.any():
+        step = envs.step(act(envs.obs, envs.mask))
+        for env, ret in zip(step.episode_envs, step.episode_returns, strict=True):
+            if quota[env] > 0:
+                quota[env] -= 1
+                returns.append(ret)
+    return np.asarray(returns)

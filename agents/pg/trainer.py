@@ -31,7 +31,7 @@ from rlsuite.run import (
     optimizer_state,
     run,
 )
-from rlsuite.vecenv import VecEnv, make_envs
+from rlsuite.vecenv import VecEnv, evaluate_episodes, make_envs
 
 EVAL_SEED_OFFSET = 100_000
 """Evaluation envs are seeded `seed + EVAL_SEED_OFFSET`: never a training episode."""
@@ -89,29 +89,23 @@ class ActorCriticAlgorithm:
     @torch.inference_mode()
     def evaluate(self, state: RunState) -> Mapping[str, float]:
         """Mean and spread of `eval_episodes` episodes of the deterministic policy (the mode of
-        its distribution) on envs seeded apart from training's, split evenly over them."""
+        its distribution) on envs seeded apart from training's."""
         c = self.config
         envs = build_envs(c, min(c.eval_episodes, 8), c.seed + EVAL_SEED_OFFSET, training=False)
-        quota = np.full(envs.num_envs, c.eval_episodes // envs.num_envs)
-        quota[: c.eval_episodes % envs.num_envs] += 1
-        returns: list[float] = []
         try:
-            while quota.any():
-                mask = envs.mask
-                dist, _ = self.policy(to_tensor(envs.obs, self.device),
-                                      None if mask is None else to_tensor(mask, self.device))
-                action = dist.mode().cpu().numpy()
-                if self.collector.box:
-                    action = np.clip(action, self.collector.low, self.collector.high)
-                step = envs.step(action)
-                for env, ret in zip(step.episode_envs, step.episode_returns, strict=True):
-                    if quota[env] > 0:
-                        quota[env] -= 1
-                        returns.append(ret)
+            returns = evaluate_episodes(self._greedy, envs, c.eval_episodes)
         finally:
             envs.close()
-        return {"eval/return_mean": float(np.mean(returns)),
-                "eval/return_std": float(np.std(returns))}
+        return {"eval/return_mean": float(returns.mean()),
+                "eval/return_std": float(returns.std())}
+
+    def _greedy(self, obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        dist, _ = self.policy(to_tensor(obs, self.device),
+                              None if mask is None else to_tensor(mask, self.device))
+        action = dist.mode().cpu().numpy()
+        if self.collector.box:
+            action = np.clip(action, self.collector.low, self.collector.high)
+        return action
 
     def state_dict(self) -> dict[str, Any]:
         return {
