@@ -14,6 +14,7 @@ Trained agents load through their package's `load_agent` (DQN, PPO) or `load_pla
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from collections.abc import Callable
@@ -286,12 +287,22 @@ def _module_attr(spec: PlayerSpec, module_name: str, attr: str) -> Any:
 
 def load_agent(spec: str | PlayerSpec) -> Any:
     """A trained agent (`act(obs, mask, deterministic)`) from the run directory a `dqn:RUN` or
-    `ppo:RUN` spec names, through its trainer's `load_agent`."""
+    `ppo:RUN` spec names, through its trainer's `load_agent`.
+
+    A process loads each run once: a round robin builds its players afresh for every game,
+    and reading the checkpoint each time would dominate short games. So a run that is still
+    training is played as it was at the first load of this process (one arena call).
+    """
     if isinstance(spec, str):
         spec = parse_spec(spec)
     if spec.kind not in AGENT_MODULES:
         raise ValueError(f"{spec.text!r} is not a trained agent (dqn:RUN or ppo:RUN)")
-    return _agent_loader(spec)(Path(spec.arg or ""))
+    return _load_once(spec.kind, Path(spec.arg or "").resolve())
+
+
+@functools.lru_cache(maxsize=8)
+def _load_once(kind: str, run: Path) -> Any:
+    return _agent_loader(PlayerSpec(kind, str(run)))(run)
 
 
 class AgentPlayer:

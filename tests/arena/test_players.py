@@ -131,3 +131,32 @@ def test_new_kinds_register_for_every_front_end():
             register_player("cheater", entry)
     with pytest.raises(UnknownPlayerSpec):
         parse_spec("cheater")
+
+
+def test_a_run_is_loaded_once_per_process(tmp_path, monkeypatch):
+    """A round robin builds players per game; the checkpoint is read at the first only."""
+    from rlsuite.arena import players
+    from rlsuite.envs.go import GoGame
+
+    loads = []
+
+    class Agent:
+        observation_space = None
+
+        def act(self, obs, mask, deterministic):
+            return [int(mask[0].argmax())]
+
+    fake = types.ModuleType("fake_trainer")
+    fake.load_agent = lambda run: loads.append(run) or Agent()
+    monkeypatch.setitem(sys.modules, "fake_trainer", fake)
+    monkeypatch.setitem(players.AGENT_MODULES, "dqn", "fake_trainer")
+    players._load_once.cache_clear()
+    try:
+        game = GoGame(5, 0.5)
+        for _ in range(3):
+            player = make_player(f"dqn:{tmp_path}", game)
+            player.reset(game)
+            assert player.act(game.initial_state()) == 0
+        assert loads == [tmp_path.resolve()]
+    finally:
+        players._load_once.cache_clear()
