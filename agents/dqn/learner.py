@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from rlsuite.agents.dqn.network import QNetwork, to_torch
+from rlsuite.nstep_replay import Transitions
 
 
 class QLearner:
     """Owns the online and target networks and the optimizer; `update` is one gradient step.
 
-    Batches hold `obs`, `action`, `reward` (the n-step discounted sum), `discount` (gamma^m, or 0
-    after a terminal), `next_obs`, optionally `next_mask` (legal actions at `next_obs`) and
-    `weight` (importance weights from prioritized replay).
+    Batches are `rlsuite.nstep_replay.Transitions`: `reward` is the n-step discounted sum,
+    `discount` gamma^m (0 after a terminal), `next_mask` the legal actions at `next_obs` (None
+    for unmasked envs) and `weight` the importance weights of prioritized replay (None when
+    uniform).
     """
 
     def __init__(
@@ -72,17 +73,17 @@ class QLearner:
             value = torch.where(discount > 0, value, torch.zeros_like(value))
         return reward + discount * value
 
-    def update(self, batch: Mapping[str, np.ndarray], need_td: bool) -> np.ndarray | None:
+    def update(self, batch: Transitions, need_td: bool) -> np.ndarray | None:
         """One gradient step; returns |TD error| per row (for priorities) when `need_td`.
 
         Loss and mean Q accumulate on the device and are read by `pop_stats`, so a GPU run does
         not wait for the device after every step unless priorities need the TD errors.
         """
-        obs, next_obs = self._tensor(batch["obs"]), self._tensor(batch["next_obs"])
-        action = self._tensor(batch["action"]).long()
-        reward = self._tensor(batch["reward"]).float()
-        discount = self._tensor(batch["discount"]).float()
-        next_mask = self._tensor(batch["next_mask"]) if "next_mask" in batch else None
+        obs, next_obs = self._tensor(batch.obs), self._tensor(batch.next_obs)
+        action = self._tensor(batch.action)
+        reward = self._tensor(batch.reward)
+        discount = self._tensor(batch.discount)
+        next_mask = None if batch.next_mask is None else self._tensor(batch.next_mask)
         n = obs.shape[0]
         if self.double:  # one forward for both halves: fewer kernel launches on small nets
             q_all = self.online(torch.cat([obs, next_obs]))
@@ -93,9 +94,9 @@ class QLearner:
             next_online_q = None
         with torch.no_grad():
             target = self.td_target(reward, discount, next_obs, next_mask, next_online_q)
-        if "weight" in batch:  # importance weights of prioritized replay
+        if batch.weight is not None:  # importance weights of prioritized replay
             losses = F.huber_loss(q_taken, target, reduction="none")
-            loss = (losses * self._tensor(batch["weight"])).mean()
+            loss = (losses * self._tensor(batch.weight)).mean()
         else:
             loss = F.huber_loss(q_taken, target)
         self.optimizer.zero_grad(set_to_none=True)

@@ -133,7 +133,7 @@ def replay_figures(game: str, num_envs: int, threads: int) -> dict[str, float]:
     figures["replay_sample32_us"] = best_time(lambda: replay.sample(32, rng), 200) * 1e6
     batch = replay.sample(32, rng)
     figures["replay_update32_us"] = (
-        best_time(lambda: replay.update_priorities(batch["index"], rng.random(32)), 200) * 1e6
+        best_time(lambda: replay.update_priorities(batch.index, rng.random(32)), 200) * 1e6
     )
     return figures
 

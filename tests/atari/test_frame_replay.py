@@ -7,7 +7,8 @@ overs); small capacities force the ring to wrap many times.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from rlsuite import checkpoint
 from rlsuite.envs.atari import make_atari
 from rlsuite.frame_replay import FrameReplay
+from rlsuite.nstep_replay import Transitions
 
 
 class StackedFrames:
@@ -77,7 +79,7 @@ class NaiveReplay:
         self.steps.append((action.copy(), reward.copy(), terminated.copy(), truncated.copy()))
         self.real.append(real.copy())
 
-    def transition(self, t: int, env: int) -> dict[str, object] | None:
+    def transition(self, t: int, env: int) -> dict[str, Any] | None:
         """The n-step transition from write t of `env`, or None if not (yet) a whole one."""
         if t + 1 >= len(self.obs) or not self.real[t + 1][env]:
             return None
@@ -100,6 +102,10 @@ class NaiveReplay:
         }
 
 
+def vars_of(batch: Transitions) -> dict[str, Any]:
+    return {f.name: getattr(batch, f.name) for f in fields(batch)}
+
+
 def check_against_naive(replay: FrameReplay, naive: NaiveReplay) -> int:
     """Every transition the naive buffer can form from surviving rows is ready in `replay`, and
     nothing else; each has the same stacks, action, n-step reward and discount."""
@@ -110,7 +116,7 @@ def check_against_naive(replay: FrameReplay, naive: NaiveReplay) -> int:
         for env in range(replay.num_envs):
             tr = naive.transition(t, env)
             if tr is not None:
-                expected[(t % replay.rows) * replay.num_envs + env] = tr
+                expected[((t + 1) % replay.rows) * replay.num_envs + env] = tr
     ready = replay.ready_index()
     assert sorted(expected) == ready.tolist()
     assert len(replay) == len(ready)
@@ -119,11 +125,11 @@ def check_against_naive(replay: FrameReplay, naive: NaiveReplay) -> int:
     batch = replay.get(ready)
     for i, slot in enumerate(ready.tolist()):
         tr = expected[slot]
-        assert np.array_equal(batch["obs"][i], tr["obs"])
-        assert np.array_equal(batch["next_obs"][i], tr["next_obs"])
-        assert batch["action"][i] == tr["action"]
-        assert batch["reward"][i] == pytest.approx(tr["reward"], rel=1e-5, abs=1e-5)
-        assert batch["discount"][i] == pytest.approx(tr["discount"], rel=1e-6)
+        assert np.array_equal(batch.obs[i], tr["obs"])
+        assert np.array_equal(batch.next_obs[i], tr["next_obs"])
+        assert batch.action[i] == tr["action"]
+        assert batch.reward[i] == pytest.approx(tr["reward"], rel=1e-5, abs=1e-5)
+        assert batch.discount[i] == pytest.approx(tr["discount"], rel=1e-6)
     return len(ready)
 
 
@@ -182,11 +188,11 @@ def test_uniform_sampling_covers_ready_transitions_evenly() -> None:
         replay.add(np.zeros(2, dtype=np.int64), reward, terminated, truncated, obs)
     ready = replay.ready_index()
     batch = replay.sample(40_000, np.random.default_rng(0))
-    assert np.isin(batch["index"], ready).all()
-    counts = np.bincount(batch["index"], minlength=replay.capacity)[ready]
+    assert np.isin(batch.index, ready).all()
+    counts = np.bincount(batch.index, minlength=replay.capacity)[ready]
     expected = 40_000 / len(ready)
     assert np.abs(counts - expected).max() < 0.2 * expected
-    assert (batch["weight"] == 1).all() and batch["obs"].dtype == np.uint8
+    assert batch.weight is None and batch.obs.dtype == np.uint8
 
 
 def test_prioritized_sampling_follows_priorities() -> None:
@@ -203,10 +209,11 @@ def test_prioritized_sampling_follows_priorities() -> None:
     priorities = np.arange(1, 7, dtype=np.float64)
     replay.update_priorities(ready, priorities)
     batch = replay.sample(60_000, np.random.default_rng(1))
-    freq = np.bincount(batch["index"], minlength=20)[ready] / 60_000
+    freq = np.bincount(batch.index, minlength=20)[ready] / 60_000
     assert np.allclose(freq, priorities / priorities.sum(), atol=0.01)
     # Importance weights (N P(i))^-beta / max: the rarest transition weighs 1.
-    weights = {int(i): float(w) for i, w in zip(batch["index"], batch["weight"], strict=True)}
+    assert batch.weight is not None and replay.sampler.tree is not None
+    weights = {int(i): float(w) for i, w in zip(batch.index, batch.weight, strict=True)}
     assert weights[int(ready[0])] == pytest.approx(1.0)
     assert weights[int(ready[5])] == pytest.approx(1 / 6, rel=1e-4)
     # New transitions arrive with the largest priority seen so far.
@@ -214,7 +221,7 @@ def test_prioritized_sampling_follows_priorities() -> None:
     no = np.zeros(1, dtype=bool)
     replay.add(np.zeros(1, dtype=np.int64), reward, no, no, obs)
     newest = np.setdiff1d(replay.ready_index(), ready)
-    assert replay.tree.get(newest)[0] == pytest.approx(6.0 + replay.eps, rel=1e-6)
+    assert replay.sampler.tree.get(newest)[0] == pytest.approx(6.0 + replay.sampler.eps, rel=1e-6)
 
 
 def test_priorities_of_unsampleable_slots_stay_zero() -> None:
@@ -230,28 +237,39 @@ def test_priorities_of_unsampleable_slots_stay_zero() -> None:
     dead = np.setdiff1d(np.arange(8), replay.ready_index())
     assert len(dead) == 8 - ready >= 3  # the oldest stacks reach into overwritten rows
     replay.update_priorities(dead, np.full(len(dead), 9.0))
-    assert (replay.tree.get(dead) == 0).all() and len(replay) == ready
+    assert replay.sampler.tree is not None
+    assert (replay.sampler.tree.get(dead) == 0).all() and len(replay) == ready
 
 
 def test_checkpoint_round_trip(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A restored replay samples like the saved one and continues its stream exactly; after
+    `start` (envs that could not be restored) it begins a new one."""
     env = StackedFrames(num_envs=2, seed=8)
-    replay = FrameReplay(2 * 16, 2, frame_shape=env.shape, n_step=3, prioritized=True)
+
+    def make() -> FrameReplay:
+        return FrameReplay(2 * 16, 2, frame_shape=env.shape, n_step=3, prioritized=True)
+
+    replay = make()
     replay.start(env.reset())
     for _ in range(30):
         obs, reward, terminated, truncated = env.step()
         replay.add(np.array([1, 2]), reward, terminated, truncated, obs)
     batch = replay.sample(8, np.random.default_rng(0))
-    replay.update_priorities(batch["index"], np.linspace(0.1, 3.0, 8))
+    replay.update_priorities(batch.index, np.linspace(0.1, 3.0, 8))
     checkpoint.save(tmp_path, step=30, state={"replay": replay.state_dict()})
-    restored = FrameReplay(2 * 16, 2, frame_shape=env.shape, n_step=3, prioritized=True)
+    restored = make()
     restored.load_state_dict(checkpoint.load(tmp_path).state["replay"])
     assert len(restored) == len(replay)
+    for _ in range(5):  # the stream goes on where it stopped
+        obs, reward, terminated, truncated = env.step()
+        for r in (replay, restored):
+            r.add(np.array([1, 2]), reward, terminated, truncated, obs)
     a, b = (r.sample(16, np.random.default_rng(3)) for r in (replay, restored))
-    for key in a:
-        assert np.array_equal(a[key], b[key]), key
-    with pytest.raises(ValueError, match="start"):
-        restored.add(np.array([1, 2]), reward, terminated, truncated, obs)
-    restored.start(env.reset())  # a new stream after resuming
+    for key, value in vars_of(a).items():
+        assert np.array_equal(value, getattr(b, key)), key
+    ready = len(restored)
+    restored.start(env.reset())  # a new stream: pending windows never complete
+    assert len(restored) <= ready
     with pytest.raises(ValueError, match="does not fit"):
         FrameReplay(2 * 16, 2, frame_shape=env.shape, n_step=1).load_state_dict(
             replay.state_dict()

@@ -10,7 +10,7 @@ import torch
 
 from rlsuite import checkpoint
 from rlsuite.checkpoint import CheckpointError
-from rlsuite.replay import PrioritizedReplayBuffer
+from rlsuite.replay import ReplayBuffer
 
 SPEC = {"x": ((2,), np.float32), "y": ((), np.float32)}
 
@@ -23,13 +23,15 @@ class _Run:
         self.net = torch.nn.Linear(2, 1)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-2)
         self.rng = np.random.default_rng(seed)
-        self.buffer = PrioritizedReplayBuffer(SPEC, capacity=64)
+        self.buffer = ReplayBuffer(SPEC, capacity=64, prioritized=True)
         self.updates = 0
 
     def step(self) -> dict[str, np.ndarray]:
         x = self.rng.normal(size=(4, 2)).astype(np.float32)
         self.buffer.add({"x": x, "y": x.sum(1) + torch.randn(4).numpy()})
-        batch = self.buffer.sample(8, self.rng)
+        sample = self.buffer.sample(8, self.rng)
+        assert sample.weight is not None
+        batch = {**sample.fields, "index": sample.index, "weight": sample.weight}
         pred = self.net(torch.as_tensor(batch["x"])).squeeze(1)
         loss = ((pred - torch.as_tensor(batch["y"])) ** 2 * torch.as_tensor(batch["weight"])).mean()
         self.opt.zero_grad()
