@@ -12,30 +12,17 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-BACKENDS = ("tensorboard", "csv", "console")
-
-RUN_CONTROL = ("resume", "chunk_steps", "chunk_seconds", "device", "log_backends")
-"""Fields a resumed run takes from its command line; every other field comes from the run."""
+from rlsuite.run import RunConfig
 
 
 @dataclasses.dataclass(kw_only=True)
-class DQNConfig:
-    """Deep Q-learning on any Gymnasium env with a discrete action space."""
+class DQNConfig(RunConfig):
+    """Deep Q-learning on any Gymnasium env with a discrete action space; the run-layer fields
+    (env, seed, total_steps, learning_rate, checkpoints, ...) are `rlsuite.run.RunConfig`'s.
+    Atari's evaluation protocol is an env keyword: `--env-kwargs protocol machado`."""
 
-    # --- environment ---
-    env: str = "CartPole-v1"
-    """Gymnasium id (`CartPole-v1`, `rlsuite/Go-v0`, `rlsuite/ChipPlacement-v0`) or an Atari id
-    (`ALE/Pong-v5`), which goes through `rlsuite.envs.atari.make_atari`"""
-    env_kwargs: dict[str, int | float | bool | str] = dataclasses.field(default_factory=dict)
-    """extra keyword arguments for the env constructor, e.g. `--env-kwargs size 5`"""
-    num_envs: int = 1
-    """envs stepped together; one batched forward picks all their actions"""
-    atari_protocol: Literal["dqn", "machado"] = "dqn"
-    """Atari evaluation protocol (see `make_atari`); ignored for other envs"""
-    seed: int = 0
-    """seeds the envs, the network initialisation and every sampler"""
-    total_steps: int = 100_000
-    """env steps to train for, summed over all envs"""
+    learning_rate: float = 1e-3
+    """Adam step size"""
 
     # --- network ---
     torso: Literal["auto", "mlp", "nature"] = "auto"
@@ -45,8 +32,6 @@ class DQNConfig:
     """widths of the MLP torso's hidden layers"""
     dueling: bool = True
     """dueling value/advantage heads"""
-    device: str = "cpu"
-    """torch device: `cpu`, `cuda`, `cuda:1` or `auto` (CUDA when available)"""
 
     # --- learning ---
     double: bool = True
@@ -55,8 +40,6 @@ class DQNConfig:
     """n-step returns (1 = plain one-step TD)"""
     gamma: float = 0.99
     """discount factor"""
-    learning_rate: float = 1e-3
-    """Adam step size"""
     adam_eps: float = 1.5e-4
     """Adam epsilon (Rainbow's value; PyTorch's 1e-8 is too small for TD targets)"""
     batch_size: int = 64
@@ -89,73 +72,33 @@ class DQNConfig:
     """epsilon after the decay"""
     exploration_fraction: float = 0.1
     """fraction of `total_steps` over which epsilon decays linearly"""
-
-    # --- evaluation, logging, checkpoints ---
-    eval_every: int = 10_000
-    """env steps between evaluations (0: only at the end)"""
-    eval_episodes: int = 10
-    """episodes per evaluation (0 turns evaluation off)"""
     eval_epsilon: float = 0.0
     """epsilon during evaluation (Atari convention: 0.001 to 0.05)"""
-    log_every: int = 1_000
-    """env steps between metric writes"""
-    log_backends: tuple[str, ...] = BACKENDS
-    """Logger back ends, any of tensorboard, csv, console"""
-    checkpoint_every: int = 50_000
-    """env steps between checkpoints (a final one is always written)"""
+
     checkpoint_replay: bool = True
     """include the replay buffer in checkpoints, so a resumed run continues exactly"""
-    keep_checkpoints: int = 2
-    """checkpoints kept on disk"""
-    run_dir: str = "runs"
-    """parent directory of run directories"""
-    run_name: str = ""
-    """run directory name prefix (default: dqn-ENV-sSEED)"""
-
-    # --- run control (taken from the command line on --resume) ---
-    resume: str = ""
-    """run directory to continue from its latest checkpoint"""
-    chunk_steps: int = 0
-    """stop after this many env steps in this invocation, checkpoint and exit (0: no limit)"""
-    chunk_seconds: float = 0.0
-    """stop after this much wall time in this invocation, checkpoint and exit (0: no limit)"""
-
-    def __post_init__(self) -> None:
-        self.validate()
 
     def validate(self) -> None:
         """Reject values that would fail later, or silently train nonsense, with a clear error."""
-        positive = (
-            "num_envs", "total_steps", "n_step", "batch_size", "buffer_size",
-            "train_every", "gradient_steps", "target_update_every",
-            "log_every", "checkpoint_every", "keep_checkpoints",
-        )  # fmt: skip
+        super().validate()
+        positive = ("n_step", "batch_size", "buffer_size", "train_every", "gradient_steps",
+                    "target_update_every")  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in (
-            "learning_starts",
-            "eval_every",
-            "eval_episodes",
-            "chunk_steps",
-            "chunk_seconds",
-        ):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.learning_starts < 0:
+            raise ValueError(f"learning_starts must be >= 0, got {self.learning_starts}")
         unit = ("gamma", "tau", "eps_start", "eps_end", "exploration_fraction", "eval_epsilon")
         for name in (*unit, "per_alpha", "per_beta"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
         if self.tau == 0.0:
             raise ValueError("tau must be > 0 (0 would freeze the target network)")
-        if self.learning_rate <= 0 or self.adam_eps <= 0:
-            raise ValueError("learning_rate and adam_eps must be positive")
+        if self.adam_eps <= 0:
+            raise ValueError(f"adam_eps must be positive, got {self.adam_eps}")
         if self.max_grad_norm < 0:
             raise ValueError(f"max_grad_norm must be >= 0, got {self.max_grad_norm}")
         if not self.hidden_sizes or min(self.hidden_sizes) <= 0:
             raise ValueError(f"hidden_sizes must be positive widths, got {self.hidden_sizes}")
         if self.batch_size > self.buffer_size:
             raise ValueError(f"batch_size {self.batch_size} exceeds buffer_size {self.buffer_size}")
-        unknown = set(self.log_backends) - set(BACKENDS)
-        if unknown:
-            raise ValueError(f"unknown log_backends {sorted(unknown)}; choose from {BACKENDS}")

@@ -33,8 +33,9 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from rlsuite.agents.dqn import DQNConfig, Trainer, evaluate
-from rlsuite.agents.dqn.train import make_env_batch, parse_args
+from rlsuite.agents.dqn import DQNConfig, train
+from rlsuite.agents.dqn.train import build_envs, parse_args
+from rlsuite.vecenv import evaluate_episodes
 
 ENV = "CartPole-v1"
 SB3_ZOO = dict(
@@ -64,17 +65,17 @@ def run_rlsuite(seed: int, steps: int, eval_every: int, eval_episodes: int) -> d
         total_steps=steps,
         eval_every=eval_every,
         eval_episodes=eval_episodes,
-        run_dir=tempfile.mkdtemp(prefix="rlsuite-bench-dqn-"),
-        log_backends=("csv",),
+        run_root=tempfile.mkdtemp(prefix="rlsuite-bench-dqn-"),
+        backends=("csv",),
         checkpoint_every=steps,
         checkpoint_replay=False,
     )
-    trainer = Trainer(config)
-    trainer.run()
+    status = json.loads((train(config) / "status.json").read_text())
+    evaluations = [(step, m["eval/return_mean"]) for step, m in status["evaluations"]]
     return {
-        "wall_s": trainer.train_seconds,
-        "evaluations": trainer.evaluations,
-        "final_return": trainer.evaluations[-1][1],
+        "wall_s": status["wall_seconds"],
+        "evaluations": evaluations,
+        "final_return": evaluations[-1][1],
     }
 
 
@@ -99,13 +100,13 @@ def run_sb3(seed: int, steps: int, eval_every: int, eval_episodes: int) -> dict[
 
         def run_eval(self) -> None:
             tic = time.perf_counter()
-            envs = make_env_batch(eval_config, min(eval_episodes, 8), seed + 100_000, False)
+            envs = build_envs(eval_config, min(eval_episodes, 8), seed + 100_000, False)
             model = self.model
 
             def act(obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
                 return model.predict(obs, deterministic=True)[0]
 
-            returns = evaluate(act, envs, eval_episodes)
+            returns = evaluate_episodes(act, envs, eval_episodes)
             envs.close()
             self.evaluations.append((self.num_timesteps, float(returns.mean())))
             self.eval_seconds += time.perf_counter() - tic

@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from rlsuite.agents.dqn import Trainer
+from rlsuite.agents.dqn import train
 from rlsuite.agents.dqn.train import parse_args
 
 ENV = "ALE/Pong-v5"
@@ -61,18 +61,17 @@ def status(run: Path) -> dict[str, Any]:
 
 def chunk(args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
     run = find_run(args.runs)
-    control = ["--chunk-seconds", str(args.minutes * 60), "--device", args.device]
+    control = ["--max-minutes", str(args.minutes), "--device", args.device]
     if run is None:
-        argv = ["--env", ENV, "--run-dir", str(args.runs), "--run-name", "pong", *extra]
+        argv = ["--env", ENV, "--run-root", str(args.runs), "--run-name", "pong", *extra]
     elif extra:
         raise SystemExit(f"{run} exists: trainer flags apply to new runs only ({extra})")
     else:
         argv = ["--resume", str(run)]
-    trainer = Trainer(parse_args([*argv, *control]))
-    tic, start = time.perf_counter(), trainer.step
-    trainer.run()
-    result = status(trainer.run_dir)
-    result["chunk_steps_per_s"] = (trainer.step - start) / (time.perf_counter() - tic)
+    start = status(run).get("env_steps", 0) if run is not None else 0
+    tic = time.perf_counter()
+    result = status(train(parse_args([*argv, *control])))
+    result["chunk_steps_per_s"] = (result["env_steps"] - start) / (time.perf_counter() - tic)
     return result
 
 
@@ -194,11 +193,10 @@ def rlsuite_sps(steps: int, learning_starts: int, device: str, num_envs: int | N
     def train_seconds(total: int) -> float:
         argv = ["--env", ENV, "--device", device, *shape,
                 "--total-steps", str(total), "--learning-starts", str(learning_starts),
-                "--eval-episodes", "0", "--no-checkpoint-replay", "--log-backends", "csv",
-                "--run-dir", tempfile.mkdtemp(prefix="pong-sps-")]  # fmt: skip
-        trainer = Trainer(parse_args(argv))
-        trainer.run()
-        return trainer.train_seconds
+                "--eval-episodes", "0", "--no-checkpoint-replay", "--backends", "csv",
+                "--run-root", tempfile.mkdtemp(prefix="pong-sps-")]  # fmt: skip
+        run_dir = train(parse_args(argv))
+        return float(json.loads((run_dir / "status.json").read_text())["wall_seconds"])
 
     return steps / (train_seconds(learning_starts + steps) - train_seconds(learning_starts))
 

@@ -1,10 +1,9 @@
-"""DQN parts: config checks, masked acting, targets, n-step storage, env batches."""
+"""DQN parts: config checks, masked acting, targets (replay and envs: tests/core)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -12,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlsuite.agents.dqn import DQNConfig
-from rlsuite.agents.dqn.envs import PyEnvBatch, VectorEnvBatch
 from rlsuite.agents.dqn.learner import QLearner
 from rlsuite.agents.dqn.network import QNetwork, pick_torso
 from rlsuite.agents.dqn.policy import EpsilonGreedy, masked_argmax, random_actions
-from rlsuite.agents.dqn.storage import TransitionStore, transition_spec
-from rlsuite.agents.dqn.train import evaluate, parse_args, resolve_device
+from rlsuite.agents.dqn.train import build_envs, parse_args
+from rlsuite.nstep_replay import Transitions
+from rlsuite.run import resolve_device
 
 # --- config ------------------------------------------------------------------------------
 
@@ -31,7 +30,7 @@ from rlsuite.agents.dqn.train import evaluate, parse_args, resolve_device
         ("learning_rate", -1e-3, "learning_rate"),
         ("hidden_sizes", (), "hidden_sizes"),
         ("learning_starts", -1, "learning_starts must be >= 0"),
-        ("log_backends", ("wandb",), "unknown log_backends"),
+        ("backends", ("wandb",), "unknown backends"),
     ],
 )
 def test_config_rejects_bad_values(field: str, value: object, message: str) -> None:
@@ -169,14 +168,16 @@ def test_double_dqn_values_the_online_choice_with_the_target_net() -> None:
 def test_update_reduces_td_error_and_reports_it() -> None:
     learner = _learner(double=True, lr=1e-2)
     rng = np.random.default_rng(0)
-    batch = {
-        "obs": rng.normal(size=(32, 3)).astype(np.float32),
-        "action": rng.integers(0, 4, 32),
-        "reward": rng.normal(size=32).astype(np.float32),
-        "discount": np.zeros(32, np.float32),
-        "next_obs": rng.normal(size=(32, 3)).astype(np.float32),
-        "weight": np.ones(32, np.float32),
-    }
+    batch = Transitions(
+        obs=rng.normal(size=(32, 3)).astype(np.float32),
+        action=rng.integers(0, 4, 32),
+        reward=rng.normal(size=32).astype(np.float32),
+        discount=np.zeros(32, np.float32),
+        next_obs=rng.normal(size=(32, 3)).astype(np.float32),
+        next_mask=None,
+        weight=np.ones(32, np.float32),
+        index=np.arange(32),
+    )
     first = learner.update(batch, need_td=True)
     for _ in range(300):
         last = learner.update(batch, need_td=True)
@@ -197,112 +198,6 @@ def test_polyak_update_moves_target_by_tau() -> None:
     learner.sync_target()
     for b, o, t in zip(before, online, learner.target.parameters(), strict=True):
         assert torch.allclose(t, b + 0.25 * (o + 1.0 - b))
-
-
-# --- storage ----------------------------------------------------------------------------
-
-
-def _store(n_step: int, num_envs: int, prioritized: bool = False) -> TransitionStore:
-    spec = transition_spec((2,), np.dtype(np.float32), 3, masked=True)
-    return TransitionStore(spec, 100, num_envs=num_envs, n_step=n_step, gamma=0.5,
-                           prioritized=prioritized, alpha=0.6)  # fmt: skip
-
-
-def _step(t: int, done: bool, num_envs: int = 1) -> dict[str, np.ndarray]:
-    return {
-        "obs": np.full((num_envs, 2), t, np.float32),
-        "action": np.full(num_envs, t % 3),
-        "reward": np.full(num_envs, 1.0, np.float32),
-        "terminated": np.full(num_envs, done),
-        "truncated": np.zeros(num_envs, bool),
-        "next_obs": np.full((num_envs, 2), t + 1, np.float32),
-        "next_mask": np.ones((num_envs, 3), bool),
-    }
-
-
-def test_store_builds_n_step_returns_and_cuts_at_terminals() -> None:
-    store = _store(n_step=3, num_envs=1)
-    for t in range(5):
-        store.push(_step(t, done=t == 4))
-    store.flush()
-    rows = store.buffer.get(np.arange(len(store.buffer)))
-    assert rows["obs"][:, 0].tolist() == [0, 1, 2, 3, 4]
-    assert rows["next_obs"][:, 0].tolist() == [3, 4, 5, 5, 5]
-    assert np.allclose(rows["reward"], [1.75, 1.75, 1.75, 1.5, 1.0])
-    assert np.allclose(rows["discount"], [0.125, 0.125, 0.0, 0.0, 0.0])
-
-
-def test_store_drops_next_step_reset_rows() -> None:
-    store = _store(n_step=2, num_envs=2)
-    valid = np.ones(2, bool)
-    store.push(_step(0, done=False, num_envs=2), valid)
-    done = _step(1, done=False, num_envs=2)
-    done["terminated"] = np.array([True, False])
-    store.push(done, valid)
-    store.push(_step(2, done=False, num_envs=2), np.array([False, True]))  # env 0 resets
-    store.push(_step(3, done=False, num_envs=2), valid)
-    store.flush()
-    rows = store.buffer.get(np.arange(len(store.buffer)))
-    # kept: env 0 (0->2), (1->2 terminal); env 1 (0->2), (1->3), (2->4). Env 0's reset row
-    # (obs 2) is gone, and its step 3 waits in a window that does not reach back to the reset
-    assert sorted(rows["obs"][:, 0].tolist()) == [0, 0, 1, 1, 2]
-    assert rows["next_obs"][rows["obs"][:, 0] == 2, 0].tolist() == [4]
-    assert [len(w) for w in store.nstep.windows] == [1, 1]
-
-
-def test_store_state_round_trip_keeps_pending_windows() -> None:
-    store = _store(n_step=3, num_envs=1, prioritized=True)
-    for t in range(4):
-        store.push(_step(t, done=False))
-    state, replay = store.state_dict(), store.replay_state()
-    copy = _store(n_step=3, num_envs=1, prioritized=True)
-    copy.load_state_dict(state)
-    copy.load_replay_state(replay)
-    for s in (store, copy):
-        s.push(_step(4, done=True))
-        s.flush()
-    a, b = (s.buffer.get(np.arange(len(s.buffer))) for s in (store, copy))
-    for key in a:
-        assert np.array_equal(a[key], b[key]), key
-
-
-# --- env batches ------------------------------------------------------------------------
-
-
-def test_py_env_batch_matches_gymnasium_vector_env_with_next_step_reset() -> None:
-    """Same seed, same actions: the in-process batch (same-step reset) and Gymnasium's
-    SyncVectorEnv (next-step reset, adapted by VectorEnvBatch) give the same transitions and
-    episode returns; the vector env's reset steps come out marked invalid."""
-    py = PyEnvBatch(lambda: gym.make("CartPole-v1"), 1, seed=3)
-    vec = VectorEnvBatch(gym.make_vec("CartPole-v1", num_envs=1), seed=3)
-    rng = np.random.default_rng(0)
-    py_log, vec_log, resets = [], [], 0
-    for _ in range(300):
-        actions = rng.integers(0, 2, 1)
-        a = py.step(actions)
-        py_log.append((a.next_obs[0].tolist(), bool(a.terminated[0]), a.episode_returns))
-        b = vec.step(actions)
-        assert b.valid is not None
-        if not b.valid[0]:  # the reset step: no transition, then the real one
-            resets += 1
-            assert b.episode_returns == []
-            b = vec.step(actions)
-        vec_log.append((b.next_obs[0].tolist(), bool(b.terminated[0]), b.episode_returns))
-        if not (b.terminated[0] or b.truncated[0]):
-            assert np.array_equal(py.obs, vec.obs)
-    assert resets >= 5 and py_log == vec_log
-
-
-def test_env_batch_rejects_continuous_actions() -> None:
-    with pytest.raises(ValueError, match="Discrete action space"):
-        PyEnvBatch(lambda: gym.make("Pendulum-v1"), 1, seed=0, env_id="Pendulum-v1")
-
-
-def test_evaluate_counts_whole_episodes_per_env() -> None:
-    envs = PyEnvBatch(lambda: gym.make("CartPole-v1"), 3, seed=0)
-    returns = evaluate(lambda obs, mask: np.zeros(len(obs), dtype=np.int64), envs, 7)
-    assert returns.shape == (7,)
-    assert (returns >= 8).all() and (returns <= 12).all()  # always-left falls in ~10 steps
 
 
 @pytest.mark.parametrize(
@@ -329,6 +224,11 @@ def test_pick_torso() -> None:
     assert pick_torso("auto", (4,), False) == "mlp"
     with pytest.raises(ValueError, match="nature torso needs"):
         QNetwork((4,), 2, torso="nature", hidden_sizes=(8,), dueling=True, scale_uint8=False)
+
+
+def test_continuous_actions_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="Discrete action space"):
+        build_envs(DQNConfig(env="Pendulum-v1"), 1, seed=0)
 
 
 def test_config_is_a_keyword_only_dataclass() -> None:

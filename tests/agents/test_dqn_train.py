@@ -16,8 +16,9 @@ import pytest
 import torch
 
 from rlsuite import checkpoint
-from rlsuite.agents.dqn import DQNConfig, Trainer, load_agent, main, train
+from rlsuite.agents.dqn import DQN, DQNConfig, load_agent, main, train
 from rlsuite.agents.dqn.train import parse_args
+from rlsuite.run import IterationReport, resume_config
 
 TINY = dict(
     hidden_sizes=(32, 32),
@@ -26,7 +27,7 @@ TINY = dict(
     batch_size=32,
     eval_episodes=2,
     log_every=250,
-    log_backends=("csv",),
+    backends=("csv",),
 )
 
 
@@ -41,13 +42,14 @@ def test_cartpole_learns_well_beyond_random(tmp_path: Path) -> None:
     config = parse_args(["--env", "CartPole-v1"])
     config = dataclasses.replace(
         config, total_steps=10_000, exploration_fraction=0.4, eval_every=2_500,
-        eval_episodes=10, run_dir=str(tmp_path), log_backends=("csv", "tensorboard"), seed=0,
+        eval_episodes=10, run_root=str(tmp_path), backends=("csv", "tensorboard"), seed=0,
     )  # fmt: skip
-    trainer = Trainer(config)
-    run_dir = trainer.run()
-    steps, returns = zip(*trainer.evaluations, strict=True)
+    run_dir = train(config)
+    evaluations = json.loads((run_dir / "status.json").read_text())["evaluations"]
+    steps = tuple(s for s, _ in evaluations)
+    returns = [m["eval/return_mean"] for _, m in evaluations]
     assert steps == (2_500, 5_000, 7_500, 10_000)
-    assert max(returns) >= 150 and returns[-1] >= 100, trainer.evaluations
+    assert max(returns) >= 150 and returns[-1] >= 100, evaluations
     # the run directory holds what the design promises
     assert json.loads((run_dir / "config.json").read_text())["total_steps"] == 10_000
     assert list(run_dir.glob("events.out.tfevents.*"))
@@ -56,7 +58,7 @@ def test_cartpole_learns_well_beyond_random(tmp_path: Path) -> None:
 
 
 def _replay_and_weights(run_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]:
-    replay = checkpoint.load(checkpoint.latest(run_dir / "checkpoints" / "replay"))  # type: ignore[arg-type]
+    replay = checkpoint.load(checkpoint.latest(run_dir / "checkpoints" / "large"))  # type: ignore[arg-type]
     return replay.state["replay"]["fields"], load_agent(run_dir).network.state_dict()
 
 
@@ -65,17 +67,17 @@ def test_interrupted_and_resumed_run_acts_like_an_uninterrupted_one(tmp_path: Pa
     every later action, stored transition and weight equals the uninterrupted run's."""
     base = DQNConfig(
         **TINY, total_steps=1_200, num_envs=2, eval_every=500, checkpoint_every=500,
-        run_dir=str(tmp_path), n_step=3, prioritized=True,
+        run_root=str(tmp_path), n_step=3, prioritized=True,
     )  # fmt: skip
     whole = train(base)
     chunked = train(dataclasses.replace(base, chunk_steps=602))
     status = json.loads((chunked / "status.json").read_text())
-    assert (status["step"], status["finished"]) == (602, False)
-    assert train(dataclasses.replace(base, resume=str(chunked))) == chunked
+    assert (status["env_steps"], status["finished"]) == (602, False)
+    assert train(resume_config(DQNConfig, chunked)) == chunked
 
     replay_a, weights_a = _replay_and_weights(whole)
     replay_b, weights_b = _replay_and_weights(chunked)
-    assert len(replay_a["action"]) > 1_000
+    assert replay_a["action"].size > 1_000  # rows of num_envs steps
     for field in replay_a:
         assert np.array_equal(replay_a[field], replay_b[field]), field
     for name in weights_a:
@@ -86,8 +88,8 @@ def test_interrupted_and_resumed_run_acts_like_an_uninterrupted_one(tmp_path: Pa
 
 def test_sigterm_checkpoints_and_resume_finishes(tmp_path: Path) -> None:
     argv = ["--env", "CartPole-v1", "--total-steps", "200000", "--learning-starts", "200",
-            "--hidden-sizes", "16", "--log-backends", "csv", "--eval-episodes", "1",
-            "--run-dir", str(tmp_path)]  # fmt: skip
+            "--hidden-sizes", "16", "--backends", "csv", "--eval-episodes", "1",
+            "--run-root", str(tmp_path)]  # fmt: skip
     timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()
     try:
@@ -96,27 +98,28 @@ def test_sigterm_checkpoints_and_resume_finishes(tmp_path: Path) -> None:
         timer.cancel()
     (run_dir,) = tmp_path.iterdir()
     status = json.loads((run_dir / "status.json").read_text())
-    assert 0 < status["step"] < 200_000 and not status["finished"]
-    assert checkpoint.load(run_dir).step == status["step"]
+    assert 0 < status["env_steps"] < 200_000 and not status["finished"]
+    assert checkpoint.load(run_dir).step == status["env_steps"]
 
     with pytest.raises(ValueError, match=r"\['gamma'\] cannot change"):
-        parse_args(["--resume", str(run_dir), "--gamma", "0.5"])
+        main(["--resume", str(run_dir), "--gamma", "0.5"])
     resumed = parse_args(["--resume", str(run_dir), "--chunk-steps", "300"])
     assert resumed.total_steps == 200_000 and resumed.chunk_steps == 300
     assert main(["--resume", str(run_dir), "--chunk-steps", "300"]) == 0
-    assert json.loads((run_dir / "status.json").read_text())["step"] == status["step"] + 300
+    assert json.loads((run_dir / "status.json").read_text())["env_steps"] == (
+        status["env_steps"] + 300)
 
 
 def test_resume_without_replay_checkpoint_is_refused(tmp_path: Path) -> None:
-    run_dir = train(DQNConfig(**TINY, total_steps=400, eval_every=0, run_dir=str(tmp_path),
+    run_dir = train(DQNConfig(**TINY, total_steps=400, eval_every=0, run_root=str(tmp_path),
                               chunk_steps=300))  # fmt: skip
-    shutil.rmtree(run_dir / "checkpoints" / "replay")
-    with pytest.raises(checkpoint.CheckpointError, match="no replay checkpoint"):
-        Trainer(DQNConfig(resume=str(run_dir)))
+    shutil.rmtree(run_dir / "checkpoints" / "large")
+    with pytest.raises(checkpoint.CheckpointError, match="has no matching"):
+        train(resume_config(DQNConfig, run_dir))
 
 
 def test_load_agent_acts_and_rejects_bad_input(tmp_path: Path) -> None:
-    run_dir = train(DQNConfig(**TINY, total_steps=300, eval_every=0, run_dir=str(tmp_path)))
+    run_dir = train(DQNConfig(**TINY, total_steps=300, eval_every=0, run_root=str(tmp_path)))
     agent = load_agent(run_dir)
     assert agent.config.total_steps == 300 and agent.action_space.n == 2
     obs = np.zeros((5, 4), np.float32)
@@ -141,13 +144,13 @@ def test_chip_placement_trains_without_illegal_actions(tmp_path: Path) -> None:
     """ChipPlacementEnv raises on an illegal cell, so a finished run proves every action
     (random, greedy and in evaluation) respected the mask."""
     pytest.importorskip("rlsuite.envs.chip.env")
-    trainer = Trainer(DQNConfig(
+    run_dir = train(DQNConfig(
         **{**TINY, "learning_starts": 100}, env="rlsuite/ChipPlacement-v0", total_steps=500,
-        num_envs=2, eval_every=0, run_dir=str(tmp_path), eps_end=0.3,
+        num_envs=2, eval_every=0, run_root=str(tmp_path), eps_end=0.3,
     ))  # fmt: skip
-    trainer.run()
-    assert trainer.learner.updates > 0 and trainer.episodes > 0
-    assert np.isfinite(trainer.evaluations[-1][1])
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["updates"] > 0 and status["episodes"] > 0
+    assert np.isfinite(status["evaluations"][-1][1]["eval/return_mean"])
 
 
 def test_pong_trains_on_frame_replay_and_resumes(tmp_path: Path) -> None:
@@ -155,17 +158,23 @@ def test_pong_trains_on_frame_replay_and_resumes(tmp_path: Path) -> None:
     pytest.importorskip("ale_py")
     config = DQNConfig(
         env="ALE/Pong-v5", total_steps=240, num_envs=2, learning_starts=100, batch_size=8,
-        buffer_size=1_000, train_every=2, eval_episodes=0, run_dir=str(tmp_path),
-        log_backends=("csv",), chunk_steps=120,
+        buffer_size=1_000, train_every=2, eval_episodes=0, run_root=str(tmp_path),
+        backends=("csv",), chunk_steps=120,
     )  # fmt: skip
-    first = Trainer(config)
-    assert first.learner.online.scale == 1 / 255  # Nature CNN on raw bytes
-    assert first.store.replay.bytes_per_transition < 7.5 * 1024  # type: ignore[attr-defined]
-    run_dir = first.run()
-    resumed = Trainer(dataclasses.replace(config, resume=str(run_dir), chunk_steps=0))
-    assert resumed.step == 120 and len(resumed.store) > 0  # the replay came back
-    resumed.run()
-    assert resumed.step == 240 and resumed.learner.updates > first.learner.updates
+    seen: list[tuple[int, int, int]] = []
+
+    def check(report: IterationReport) -> None:
+        algo: DQN = report.algorithm
+        assert algo.learner.online.scale == 1 / 255  # Nature CNN on raw bytes
+        assert algo.store.bytes_per_transition < 7.5 * 1024
+        seen.append((report.state.env_steps, len(algo.store), algo.learner.updates))
+
+    run_dir = train(config, callback=check)
+    assert seen[-1][0] == 120
+    train(resume_config(DQNConfig, run_dir), callback=check)
+    first_resumed = seen[len(seen) // 2]
+    assert first_resumed[0] == 124 and first_resumed[1] > 0  # the replay came back
+    assert seen[-1][0] == 240 and seen[-1][2] > seen[len(seen) // 2 - 1][2]
     agent = load_agent(run_dir)
     actions = agent.act(np.zeros((3, 4, 84, 84), np.uint8))
     assert actions.shape == (3,) and (actions < agent.action_space.n).all()
@@ -179,14 +188,14 @@ def test_go_resume_is_exact_with_masks_and_an_opponent(tmp_path: Path) -> None:
     base = DQNConfig(
         **{**TINY, "learning_starts": 100, "batch_size": 16, "hidden_sizes": (32,)},
         env="rlsuite/Go-v0", env_kwargs={"board_size": 5}, total_steps=300, num_envs=2,
-        eval_every=0, run_dir=str(tmp_path),
+        eval_every=0, run_root=str(tmp_path),
     )  # fmt: skip
     whole = train(base)
     chunked = train(dataclasses.replace(base, chunk_steps=152))
-    train(dataclasses.replace(base, resume=str(chunked)))
+    train(resume_config(DQNConfig, chunked))
     replay_a, weights_a = _replay_and_weights(whole)
     replay_b, weights_b = _replay_and_weights(chunked)
-    assert replay_a["next_mask"].shape[1] == 26 and not replay_a["next_mask"].all()
+    assert replay_a["next_mask"].shape[-1] == 26 and not replay_a["next_mask"].all()
     for field in replay_a:
         assert np.array_equal(replay_a[field], replay_b[field]), field
     for name in weights_a:

@@ -22,7 +22,7 @@ def dqn_run(tmp_path_factory):
     config = DQNConfig(
         env="rlsuite/Go-v0", env_kwargs={"board_size": 5, "komi": 0.5}, total_steps=300,
         learning_starts=100, batch_size=16, hidden_sizes=(32,), eval_episodes=0,
-        log_backends=("csv",), checkpoint_replay=False, run_dir=str(root), buffer_size=1000,
+        backends=("csv",), checkpoint_replay=False, run_root=str(root), buffer_size=1000,
     )
     return train_dqn(config)
 
