@@ -17,13 +17,24 @@ from pathlib import Path
 import numpy as np
 
 from rlsuite.envs.chip._text import (
+    MAX_ABS,
     ORIENTATIONS,
     NetlistParseError,
     apply_orientations,
+    check_range,
+    decode,
     line_at,
+    read_bytes,
     read_text,
 )
-from rlsuite.envs.chip.netlist import KIND_CELL, KIND_FIXED, KIND_MACRO, KIND_PORT, Netlist
+from rlsuite.envs.chip.netlist import (
+    KIND_CELL,
+    KIND_FIXED,
+    KIND_MACRO,
+    KIND_PORT,
+    MAX_GRID_SIDE,
+    Netlist,
+)
 
 _TOKEN = re.compile(r'(\w+)[ \t]*(?::[ \t]*(?:"((?:[^"\\\n]|\\.)*)"|([^\s{}"]+))|(\{))|(\})')
 _NODE_OPEN = re.compile(r"\bnode[ \t]*\{")
@@ -76,35 +87,75 @@ def _tokenise(path: Path, text: str):
 
 
 def _num(path: Path, text: str, k: int, attrs: dict[str, str], key: str) -> float:
-    try:
-        return float(attrs[key])
-    except KeyError:
+    """Attribute `key` of node k as a finite number within MAX_ABS; NaN when absent."""
+    if key not in attrs:
         return float("nan")
+    try:
+        value = float(attrs[key])
     except ValueError:
         raise NetlistParseError(
-            path, _node_line(text, k), f"attribute {key!r} is not a number: {attrs[key]!r}"
+            path, _node_line(text, k), f"attribute {key!r} is not a number: {attrs[key]!r}", key
         ) from None
+    low = 0.0 if key in ("width", "height", "weight") else -MAX_ABS
+    return check_range(path, _node_line(text, k), f"attribute {key!r}", value, low)
+
+
+def _plc_numbers(
+    path: Path, line: int | None, field: str, text: str, count: int
+) -> list[float]:
+    """`count` finite numbers (within MAX_ABS) from a `.plc` header field."""
+    parts = text.split()
+    try:
+        values = [float(v) for v in parts]
+    except ValueError:
+        raise NetlistParseError(path, line, f"{field}: {text.strip()!r} is not numbers",
+                                field) from None
+    if len(values) != count:
+        raise NetlistParseError(path, line, f"{field} needs {count} numbers, got {len(values)}",
+                                field)
+    return [check_range(path, line, field, v) for v in values]
+
+
+_PLC_HEADER = (  # key, pattern, field, how many numbers, what they must be, test
+    ("grid", r"#\s*Columns\s*:\s*(\S+)\s+Rows\s*:\s*(\S+)", "Columns/Rows", 2,
+     f"whole numbers in 1..{MAX_GRID_SIDE}",
+     lambda v: all(x == int(x) and 1 <= x <= MAX_GRID_SIDE for x in v)),
+    ("canvas", r"#\s*Width\s*:\s*(\S+)\s+Height\s*:\s*(\S+)", "Width/Height", 2,
+     "positive numbers", lambda v: min(v) > 0),
+    ("routes", r"#\s*Routes per micron, hor\s*:\s*(\S+)\s+ver\s*:\s*(\S+)",
+     "Routes per micron", 2, "positive numbers", lambda v: min(v) > 0),
+    ("blockage", r"#\s*Blockage\s*:\s*(.*)", "Blockage", 5,
+     "xl <= xh, yl <= yh and a rate in 0..1",
+     lambda b: b[0] <= b[2] and b[1] <= b[3] and 0 <= b[4] <= 1),
+)
 
 
 def _read_plc(path: Path):
-    """Header fields and body rows (node index, x, y, orientation, fixed) of a `.plc` file."""
-    raw = path.read_text(encoding="utf-8", errors="replace")
+    """Header fields and body rows (node index, x, y, orientation, fixed, line) of a `.plc`.
+
+    Values are checked before anything is sized by them: a grid side above MAX_GRID_SIDE, a
+    non-positive canvas or routing capacity, a NaN or huge coordinate is a NetlistParseError
+    naming line and field."""
+    raw = decode(path, read_bytes(path))
     header: dict[str, object] = {}
-    m = re.search(r"Columns\s*:\s*(\d+)\s+Rows\s*:\s*(\d+)", raw)
-    if m:
-        header["grid"] = (int(m.group(1)), int(m.group(2)))
-    m = re.search(r"Width\s*:\s*(\S+)\s+Height\s*:\s*(\S+)", raw)
-    if m:
-        header["canvas"] = (float(m.group(1)), float(m.group(2)))
-    m = re.search(r"Routes per micron, hor\s*:\s*(\S+)\s+ver\s*:\s*(\S+)", raw)
-    if m:
-        header["routes"] = (float(m.group(1)), float(m.group(2)))
-    header["blockages"] = [
-        tuple(float(v) for v in b.split())
-        for b in re.findall(r"^#\s*Blockage\s*:\s*([^\n]+)", raw, re.M)
-    ]
+    blockages = []
     rows = []
     for number, line in enumerate(raw.split("\n"), start=1):
+        if line.lstrip().startswith("#"):
+            for key, pattern, field, count, need, ok in _PLC_HEADER:
+                m = re.match(pattern, line.lstrip())
+                if m is None:
+                    continue
+                text = " ".join(m.groups()).strip()
+                values = _plc_numbers(path, number, field, text, count)
+                if not ok(values):
+                    raise NetlistParseError(path, number, f"{field} {text!r}: need {need}", field)
+                if key == "blockage":
+                    blockages.append(tuple(values))
+                else:
+                    header[key] = tuple(int(v) for v in values) if key == "grid" else tuple(
+                        values)
+            continue
         parts = line.split("#", 1)[0].split()
         if not parts:
             continue
@@ -114,7 +165,10 @@ def _read_plc(path: Path):
             idx, x, y, fixed = int(parts[0]), float(parts[1]), float(parts[2]), int(parts[4])
         except ValueError:
             raise NetlistParseError(path, number, f"bad number in {line.strip()!r}") from None
+        check_range(path, number, "x", x)
+        check_range(path, number, "y", y)
         rows.append((idx, x, y, parts[3], fixed, number))
+    header["blockages"] = blockages
     return header, rows
 
 
@@ -222,9 +276,9 @@ def read_circuit_training(pb: Path | str, plc: Path | str | None = None) -> Netl
         origin, canvas = (0.0, 0.0), header["canvas"]
     else:
         m = re.search(r"FP bbox:\s*\{\s*(\S+)\s+(\S+)\s*\}\s*\{\s*(\S+)\s+(\S+)\s*\}",
-                      pb.read_text(encoding="utf-8", errors="replace"))
+                      decode(pb, read_bytes(pb)))
         if m:
-            x0, y0, x1, y1 = (float(v) for v in m.groups())
+            x0, y0, x1, y1 = _plc_numbers(pb, None, "FP bbox", " ".join(m.groups()), 4)
         else:
             known = ~np.isnan(pos[:, 0])
             if not known.any():
