@@ -45,6 +45,7 @@ import torch
 
 from rlsuite import checkpoint
 from rlsuite.logger import BACKENDS, Logger, to_jsonable
+from rlsuite.vecenv import VecEnv, make_envs
 
 CONTROL_FIELDS = (
     "resume",
@@ -57,6 +58,9 @@ CONTROL_FIELDS = (
     "run_name",
 )
 """Fields a resumed run takes from its command line; every other field comes from the run."""
+
+EVAL_SEED_OFFSET = 100_000
+"""Evaluation envs are seeded `seed + EVAL_SEED_OFFSET`: never a training episode."""
 
 LARGE_DIR = "large"
 """Sub-root of `checkpoints/` for state too big to read when only loading an agent for play."""
@@ -147,6 +151,18 @@ class RunConfig:
 
 
 ConfigT = TypeVar("ConfigT", bound=RunConfig)
+
+
+def build_envs(config: RunConfig, *, evaluation: bool = False) -> VecEnv:
+    """A config's training envs, or with `evaluation` its evaluation envs: at most 8 (and no
+    more than `eval_episodes`), seeded apart from training's, with Atari's raw scores and
+    whole games."""
+    if not evaluation:
+        return make_envs(config.env, config.num_envs, config.seed, env_kwargs=config.env_kwargs,
+                         vectorization=config.vectorization)
+    return make_envs(config.env, max(1, min(config.eval_episodes, 8)),
+                     config.seed + EVAL_SEED_OFFSET, env_kwargs=config.env_kwargs,
+                     vectorization=config.vectorization, training=False)
 
 
 @dataclass

@@ -27,23 +27,22 @@ from rlsuite.config import parse
 from rlsuite.frame_replay import FrameReplay
 from rlsuite.nstep_replay import TransitionReplay
 from rlsuite.run import (
+    EVAL_SEED_OFFSET,
     Callback,
     RunContext,
     RunState,
+    build_envs,
     load_optimizer_state,
     optimizer_state,
     run,
 )
-from rlsuite.vecenv import VecEnv, evaluate_episodes, is_atari, make_envs
-
-EVAL_SEED_OFFSET = 100_000
-"""Evaluation envs and their epsilon draws are seeded `seed + EVAL_SEED_OFFSET`."""
+from rlsuite.vecenv import VecEnv, evaluate_episodes, is_atari
 
 
-def build_envs(config: DQNConfig, num_envs: int, seed: int, training: bool = True) -> VecEnv:
-    """The config's envs, checked for what DQN needs: a Discrete action space from 0."""
-    envs = make_envs(config.env, num_envs, seed, env_kwargs=config.env_kwargs,
-                     vectorization=config.vectorization, training=training)
+def discrete_envs(config: DQNConfig, *, evaluation: bool = False) -> VecEnv:
+    """The config's envs (`rlsuite.run.build_envs`), checked for what DQN needs: a Discrete
+    action space from 0."""
+    envs = build_envs(config, evaluation=evaluation)
     space = envs.action_space
     if not isinstance(space, gym.spaces.Discrete) or int(space.start) != 0:
         envs.close()
@@ -95,7 +94,7 @@ class DQN:
         config = ctx.config
         assert isinstance(config, DQNConfig)
         self.config, self.rng, self.device = config, ctx.rng, ctx.device
-        self.envs = build_envs(config, config.num_envs, config.seed)
+        self.envs = discrete_envs(config)
         space = self.envs.observation_space
         self.obs_shape = tuple(int(d) for d in space.shape)
         self.num_actions = int(self.envs.action_space.n)  # type: ignore[attr-defined]
@@ -159,9 +158,8 @@ class DQN:
 
     def evaluate(self, state: RunState) -> Mapping[str, float]:
         c = self.config
-        seed = c.seed + EVAL_SEED_OFFSET
-        envs = build_envs(c, min(c.eval_episodes, 8), seed, training=False)
-        rng = np.random.default_rng(seed)
+        envs = discrete_envs(c, evaluation=True)
+        rng = np.random.default_rng(c.seed + EVAL_SEED_OFFSET)
 
         def act(obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
             return self.policy(obs, mask, c.eval_epsilon, rng)

@@ -27,14 +27,12 @@ from rlsuite.run import (
     IterationReport,
     RunContext,
     RunState,
+    build_envs,
     load_optimizer_state,
     optimizer_state,
     run,
 )
-from rlsuite.vecenv import VecEnv, evaluate_episodes, make_envs
-
-EVAL_SEED_OFFSET = 100_000
-"""Evaluation envs are seeded `seed + EVAL_SEED_OFFSET`: never a training episode."""
+from rlsuite.vecenv import evaluate_episodes
 
 
 @dataclass
@@ -53,11 +51,6 @@ Callback = Callable[[UpdateReport], bool | None]
 """Called after every update, before its checkpoint; returning True checkpoints and stops."""
 
 
-def build_envs(config: PGConfig, num_envs: int, seed: int, training: bool = True) -> VecEnv:
-    return make_envs(config.env, num_envs, seed, env_kwargs=config.env_kwargs,
-                     vectorization=config.vectorization, training=training)
-
-
 class ActorCriticAlgorithm:
     """PPO / A2C / REINFORCE as the run layer's `Algorithm`."""
 
@@ -65,7 +58,7 @@ class ActorCriticAlgorithm:
         config = ctx.config
         assert isinstance(config, PGConfig)
         self.config, self.rng, self.device = config, ctx.rng, ctx.device
-        self.envs = build_envs(config, config.num_envs, config.seed)
+        self.envs = build_envs(config)
         self.spec = net_spec(config, self.envs.observation_space, self.envs.action_space)
         self.policy = ActorCritic(self.spec).to(self.device)
         self.learner = Learner(config, self.policy, self.device)
@@ -91,7 +84,7 @@ class ActorCriticAlgorithm:
         """Mean and spread of `eval_episodes` episodes of the deterministic policy (the mode of
         its distribution) on envs seeded apart from training's."""
         c = self.config
-        envs = build_envs(c, min(c.eval_episodes, 8), c.seed + EVAL_SEED_OFFSET, training=False)
+        envs = build_envs(c, evaluation=True)
         try:
             returns = evaluate_episodes(self._greedy, envs, c.eval_episodes)
         finally:

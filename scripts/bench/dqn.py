@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rlsuite.agents.dqn import DQNConfig, train
-from rlsuite.agents.dqn.train import build_envs, parse_args
+from rlsuite.agents.dqn.train import discrete_envs, parse_args
 from rlsuite.vecenv import evaluate_episodes
 
 ENV = "CartPole-v1"
@@ -83,7 +83,7 @@ def run_sb3(seed: int, steps: int, eval_every: int, eval_episodes: int) -> dict[
     from stable_baselines3 import DQN
     from stable_baselines3.common.callbacks import BaseCallback
 
-    eval_config = DQNConfig(env=ENV, seed=seed)
+    eval_config = DQNConfig(env=ENV, seed=seed, eval_episodes=eval_episodes)
 
     class Evaluate(BaseCallback):
         """Same evaluation as rlsuite's trainer (envs, seeds, episode split), timed apart."""
@@ -100,7 +100,7 @@ def run_sb3(seed: int, steps: int, eval_every: int, eval_episodes: int) -> dict[
 
         def run_eval(self) -> None:
             tic = time.perf_counter()
-            envs = build_envs(eval_config, min(eval_episodes, 8), seed + 100_000, False)
+            envs = discrete_envs(eval_config, evaluation=True)
             model = self.model
 
             def act(obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:

@@ -14,7 +14,7 @@ from rlsuite.agents.dqn import DQNConfig
 from rlsuite.agents.dqn.learner import QLearner
 from rlsuite.agents.dqn.network import QNetwork, pick_torso
 from rlsuite.agents.dqn.policy import EpsilonGreedy, masked_argmax, random_actions
-from rlsuite.agents.dqn.train import build_envs, parse_args
+from rlsuite.agents.dqn.train import discrete_envs, parse_args
 from rlsuite.nstep_replay import Transitions
 from rlsuite.run import resolve_device
 
@@ -228,7 +228,7 @@ def test_pick_torso() -> None:
 
 def test_continuous_actions_are_refused_by_name() -> None:
     with pytest.raises(ValueError, match="Discrete action space"):
-        build_envs(DQNConfig(env="Pendulum-v1"), 1, seed=0)
+        discrete_envs(DQNConfig(env="Pendulum-v1"))
 
 
 def test_config_is_a_keyword_only_dataclass() -> None:

@@ -67,7 +67,7 @@ class Toy:
         return {"losses/mse": float(loss.detach())}
 
     def evaluate(self, state: RunState) -> Mapping[str, float]:
-        return {"eval/weight_sum": float(self.model.weight.sum())}
+        return {"eval/weight_sum": float(self.model.weight.detach().sum())}
 
     def state_dict(self) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "opt": optimizer_state(self.opt)}
