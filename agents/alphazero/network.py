@@ -1,0 +1,159 @@
+"""The AlphaZero network (residual tower, policy and value heads) and its fast CPU inference.
+
+Training uses `PolicyValueNet` (BatchNorm, eager PyTorch). Search uses `InferenceNet`, a
+frozen copy with every BatchNorm folded into the convolution or linear layer before it, traced
+and frozen by TorchScript, run under `torch.inference_mode` on one thread. Measured on this
+2-core machine (see `scripts/bench/mcts.py` and the note in the package docstring), folding
+removes a third of the work of a small net and TorchScript freezing removes the per-layer
+Python dispatch that dominates at 5x5 and 7x7; two threads lose to one whenever self-play
+shares the cores, so the search calls the network on the thread it runs on.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetConfig:
+    """Shape of the network; saved with every checkpoint and checked on load."""
+
+    in_channels: int
+    board_size: int
+    num_actions: int
+    blocks: int = 3
+    channels: int = 32
+    value_hidden: int = 64
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Residual(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(x + self.bn2(self.conv2(y)))
+
+
+class PolicyValueNet(nn.Module):
+    """AlphaGo Zero's network, scaled down: conv stem, `blocks` residual blocks, a policy head
+    (1x1 conv to 2 planes, linear to the actions) and a value head (1x1 conv to 1 plane,
+    hidden layer, tanh). Returns (policy logits [B, A], value [B]); illegal actions are masked
+    by the caller (search softmaxes over legal moves, the loss masks logits)."""
+
+    def __init__(self, config: NetConfig) -> None:
+        super().__init__()
+        c, n = config.channels, config.board_size
+        self.config = config
+        self.stem = nn.Sequential(
+            nn.Conv2d(config.in_channels, c, 3, padding=1, bias=False), nn.BatchNorm2d(c),
+            nn.ReLU(),
+        )
+        self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
+        self.policy_head = nn.Sequential(
+            nn.Conv2d(c, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(),
+            nn.Linear(2 * n * n, config.num_actions),
+        )
+        self.value_head = nn.Sequential(
+            nn.Conv2d(c, 1, 1, bias=False), nn.BatchNorm2d(1), nn.ReLU(), nn.Flatten(),
+            nn.Linear(n * n, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1),
+            nn.Tanh(),
+        )
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.tower(self.stem(x))
+        return self.policy_head(h), self.value_head(h).squeeze(-1)
+
+
+def _fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
+    """A convolution equal to conv followed by bn in eval mode."""
+    mean, var = bn.running_mean, bn.running_var
+    assert mean is not None and var is not None, "BatchNorm without running statistics"
+    scale = bn.weight / torch.sqrt(var + bn.eps)
+    kernel = conv.weight.shape[-1]
+    fused = nn.Conv2d(conv.in_channels, conv.out_channels, kernel, padding=kernel // 2)
+    fused.weight.data = conv.weight.data * scale[:, None, None, None]
+    assert fused.bias is not None
+    bias = conv.bias.data if conv.bias is not None else torch.zeros_like(mean)
+    fused.bias.data = (bias - mean) * scale + bn.bias
+    return fused
+
+
+class _FoldedResidual(nn.Module):
+    def __init__(self, block: _Residual) -> None:
+        super().__init__()
+        self.conv1 = _fold(block.conv1, block.bn1)
+        self.conv2 = _fold(block.conv2, block.bn2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x + self.conv2(F.relu(self.conv1(x))))
+
+
+def _fold_sequential(seq: nn.Sequential) -> nn.Sequential:
+    """Fold every Conv2d + BatchNorm2d pair of a head or stem."""
+    layers = list(seq)
+    out: list[nn.Module] = []
+    i = 0
+    while i < len(layers):
+        if isinstance(layers[i], nn.Conv2d) and i + 1 < len(layers) and isinstance(
+            layers[i + 1], nn.BatchNorm2d
+        ):
+            out.append(_fold(layers[i], layers[i + 1]))  # type: ignore[arg-type]
+            i += 2
+        else:
+            out.append(copy.deepcopy(layers[i]))
+            i += 1
+    return nn.Sequential(*out)
+
+
+class _Folded(nn.Module):
+    def __init__(self, net: PolicyValueNet) -> None:
+        super().__init__()
+        self.stem = _fold_sequential(net.stem)
+        self.tower = nn.Sequential(*[_FoldedResidual(b) for b in net.tower])  # type: ignore[arg-type]
+        self.policy_head = _fold_sequential(net.policy_head)
+        self.value_head = _fold_sequential(net.value_head)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.tower(self.stem(x))
+        return self.policy_head(h), self.value_head(h).squeeze(-1)
+
+
+class InferenceNet:
+    """A frozen, BatchNorm-folded, TorchScript copy of a `PolicyValueNet` for search: call it
+    on uint8 or float planes [n, C, N, N] to get numpy (logits [n, A], values [n]).
+    Build a new one after each training phase (it does not follow the weights)."""
+
+    def __init__(self, net: PolicyValueNet, *, script: bool = True) -> None:
+        was_training = net.training
+        net.eval()
+        with torch.no_grad():
+            folded = _Folded(net).eval()
+        net.train(was_training)
+        self.config = net.config
+        self.module: Any = folded
+        if script:
+            c = net.config
+            example = torch.zeros(8, c.in_channels, c.board_size, c.board_size)
+            with torch.no_grad():
+                self.module = torch.jit.freeze(torch.jit.trace(folded, example).eval())
+
+    def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(planes)).float()
+            logits, values = self.module(x)
+        return logits.numpy(), values.numpy()

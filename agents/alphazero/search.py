@@ -1,0 +1,379 @@
+"""Batched tree search: B games searched together, the leaves of all of them evaluated in one
+network batch per simulation step.
+
+A step is three calls whatever B is: the compiled descent of every tree (`tree.select_leaves`),
+the expansion of every new leaf (for Go one compiled call that copies the parent state, plays
+the move and writes planes and mask; for any other `Game` a Python call per leaf), and one
+network batch, then the compiled backup. Trees are preallocated arrays (`tree`), so a search
+allocates nothing per node, and with PUCT the searched subtree of the move played is kept for
+the next search (`advance`).
+
+The evaluator is any callable ``planes [n, *observation_shape] -> (logits float32 [n, A],
+values float32 [n])``, values from the view of the player to move at each leaf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from rlsuite.agents.alphazero import tree as T
+from rlsuite.game import Game
+
+Evaluator = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchConfig:
+    """How one search runs (the same for every game of a batch)."""
+
+    simulations: int = 32
+    """Simulations per move (one leaf per game each)."""
+    algorithm: Literal["puct", "gumbel"] = "gumbel"
+    """'puct' (AlphaZero, Dirichlet noise, visit-count policy) or 'gumbel' (sequential
+    halving at the root, improved-policy target: fewer simulations suffice)."""
+    c_puct: float = 1.5
+    fpu_reduction: float = 0.25
+    """PUCT: an unvisited edge is valued at the node's network value minus this."""
+    dirichlet_alpha: float = 0.3
+    dirichlet_fraction: float = 0.25
+    """PUCT root noise: prior = (1 - fraction) * prior + fraction * Dirichlet(alpha); 0 = off."""
+    max_considered: int = 16
+    """Gumbel: actions sampled without replacement at the root (mctx default 16)."""
+    gumbel_scale: float = 1.0
+    """Gumbel: scale of the root noise; 0 makes the search deterministic (evaluation)."""
+    value_scale: float = 0.1
+    maxvisit_init: float = 50.0
+    reuse_tree: bool = True
+    """PUCT: keep the subtree of the move played (Gumbel starts fresh: its halving schedule
+    counts this search's visits)."""
+
+    def __post_init__(self) -> None:
+        if self.simulations < 1:
+            raise ValueError(f"simulations must be at least 1, got {self.simulations}")
+        if self.algorithm not in ("puct", "gumbel"):
+            raise ValueError(f"algorithm must be 'puct' or 'gumbel', got {self.algorithm!r}")
+        if self.max_considered < 1:
+            raise ValueError(f"max_considered must be at least 1, got {self.max_considered}")
+
+
+@dataclass
+class SearchResult:
+    """What a search returns for every game of the batch (rows of inactive games are zero)."""
+
+    visits: np.ndarray
+    """int32 [B, A] root visit counts."""
+    policy: np.ndarray
+    """float32 [B, A] training target: visit shares (PUCT) or the improved policy
+    softmax(logits + completed Q) (Gumbel)."""
+    action: np.ndarray
+    """int64 [B] the search's own choice: Gumbel's halving winner, or the most visited (PUCT;
+    the caller samples with a temperature instead when it wants)."""
+    value: np.ndarray
+    """float32 [B] root value (mean backed-up value) from the view of the player to move."""
+    prior: np.ndarray
+    """float32 [B, A] network policy at the root."""
+
+
+class GoStates:
+    """Node states for Go: B * M state rows expanded by compiled kernels (no Python per leaf)."""
+
+    def __init__(self, game: Any, num_games: int, capacity: int, score_weight: float) -> None:
+        from rlsuite.envs.go import _search_kernels as S
+
+        self._kernels = S
+        self.game = game
+        self.capacity = capacity
+        self.batch = game.initial_batch(num_games * capacity)
+        self.rules = game._rules
+        self.komi = float(game.komi)
+        self.score_weight = float(score_weight)
+
+    def planes_buffer(self, num_games: int) -> np.ndarray:
+        c, n, _ = self.game.observation_shape
+        return np.zeros((num_games, c, n * n), np.uint8)
+
+    def load_roots(self, tree: Tree, states: Any, active: np.ndarray, planes: np.ndarray,
+                   needs_eval: np.ndarray) -> None:
+        self.game._check_state(states)
+        b = self.batch
+        self._kernels.load_roots(
+            b.data, b.meta, b.hist, b.chains, b.hashes, self.capacity, states.data,
+            states.meta, active, *self.rules, self.komi, self.score_weight, tree.player,
+            tree.terminal, tree.term_value, tree.legal, planes, needs_eval,
+        )
+
+    def expand(self, tree: Tree, leaf: np.ndarray, leaf_parent: np.ndarray, planes: np.ndarray,
+               needs_eval: np.ndarray) -> None:
+        b = self.batch
+        self._kernels.expand_leaves(
+            b.data, b.meta, b.hist, b.chains, b.hashes, self.capacity, leaf, leaf_parent,
+            tree.action, *self.rules, self.komi, self.score_weight, tree.player, tree.terminal,
+            tree.term_value, tree.legal, planes, needs_eval,
+        )
+
+    def keep(self, kept: np.ndarray, counts: np.ndarray) -> None:
+        self._kernels.move_rows(self.batch.data, self.batch.meta, self.capacity, kept, counts)
+
+
+class GameStates:
+    """Node states for any `Game` (one-player chip placement, toy games): Python objects,
+    one `next_state` call per new leaf. Values are the mover's return at terminal states."""
+
+    def __init__(self, game: Game, num_games: int, capacity: int) -> None:
+        self.game = game
+        self.nodes: list[list[Any]] = [[None] * capacity for _ in range(num_games)]
+
+    def planes_buffer(self, num_games: int) -> np.ndarray:
+        return np.zeros((num_games, *self.game.observation_shape), np.float32)
+
+    def _describe(self, tree: Tree, b: int, n: int, state: Any, planes: np.ndarray,
+                  needs_eval: np.ndarray) -> None:
+        game = self.game
+        self.nodes[b][n] = state
+        terminal = bool(game.is_terminal(state))
+        tree.terminal[b, n] = terminal
+        if terminal:
+            mover = 0 if game.num_players == 1 else int(game.to_play(state))
+            tree.player[b, n] = mover
+            tree.term_value[b, n] = float(game.returns(state)[mover])
+            tree.legal[b, n] = False
+            needs_eval[b] = False
+        else:
+            tree.player[b, n] = game.to_play(state)
+            tree.legal[b, n] = game.legal_mask(state)
+            planes[b] = game.encode(state)
+            needs_eval[b] = True
+
+    def load_roots(self, tree: Tree, states: Any, active: np.ndarray, planes: np.ndarray,
+                   needs_eval: np.ndarray) -> None:
+        needs_eval[:] = False
+        for b in np.flatnonzero(active):
+            self._describe(tree, int(b), 0, states[b], planes, needs_eval)
+
+    def expand(self, tree: Tree, leaf: np.ndarray, leaf_parent: np.ndarray, planes: np.ndarray,
+               needs_eval: np.ndarray) -> None:
+        needs_eval[:] = False
+        for b in np.flatnonzero(leaf_parent >= 0):
+            n = int(leaf[b])
+            parent_state = self.nodes[b][int(leaf_parent[b])]
+            state = self.game.next_state(parent_state, int(tree.action[b, n]))
+            self._describe(tree, int(b), n, state, planes, needs_eval)
+
+    def keep(self, kept: np.ndarray, counts: np.ndarray) -> None:
+        for b, count in enumerate(counts):
+            old = self.nodes[b]
+            self.nodes[b] = [old[i] for i in kept[b, :count]] + [None] * (len(old) - count)
+
+
+class Tree:
+    """The arrays of B search trees of `capacity` nodes each (layout: `alphazero.tree`)."""
+
+    def __init__(self, num_games: int, capacity: int, num_actions: int) -> None:
+        shape = (num_games, capacity)
+        self.parent = np.full(shape, -1, np.int32)
+        self.action = np.full(shape, -1, np.int32)
+        self.children = np.full((*shape, num_actions), -1, np.int32)
+        self.prior = np.zeros((*shape, num_actions), np.float32)
+        self.legal = np.zeros((*shape, num_actions), np.bool_)
+        self.visits = np.zeros(shape, np.int32)
+        self.value_sum = np.zeros(shape, np.float32)
+        self.raw_value = np.zeros(shape, np.float32)
+        self.player = np.zeros(shape, np.int8)
+        self.terminal = np.zeros(shape, np.bool_)
+        self.term_value = np.zeros(shape, np.float32)
+        self.num_nodes = np.zeros(num_games, np.int32)
+        self.qmin = np.full(num_games, np.inf, np.float32)
+        self.qmax = np.full(num_games, -np.inf, np.float32)
+
+    def root_children_visits(self) -> np.ndarray:
+        """int32 [B, A] visit counts of the root edges."""
+        child = self.children[:, 0, :]
+        counts = np.take_along_axis(self.visits, np.maximum(child, 0), axis=1)
+        return np.where(child >= 0, counts, 0).astype(np.int32)
+
+    def root_q(self) -> np.ndarray:
+        """float32 [B, A] Q of the root edges (0 where unvisited)."""
+        child = np.maximum(self.children[:, 0, :], 0)
+        n = np.take_along_axis(self.visits, child, axis=1)
+        w = np.take_along_axis(self.value_sum, child, axis=1)
+        ok = (self.children[:, 0, :] >= 0) & (n > 0)
+        return np.where(ok, w / np.maximum(n, 1), 0).astype(np.float32)
+
+
+class BatchedSearch:
+    """Search B games at once with one evaluator (see the module docstring).
+
+    Args:
+        game: a `GoGame` (compiled expansion) or any `Game`.
+        evaluator: planes -> (logits, values), one call per simulation step.
+        config: the search settings.
+        num_games: B, the most games searched together.
+        score_weight: Go only: weight of the area margin in leaf utilities (module
+            docstring of `rlsuite.envs.go._search_kernels`).
+    """
+
+    def __init__(self, game: Game, evaluator: Evaluator, config: SearchConfig, num_games: int,
+                 *, score_weight: float = 0.0) -> None:
+        if num_games < 1:
+            raise ValueError(f"num_games must be at least 1, got {num_games}")
+        self.game = game
+        self.evaluator = evaluator
+        self.config = config
+        self.num_games = num_games
+        self.num_actions = int(game.num_actions)
+        self.one_player = int(game.num_players) == 1
+        self.reuse = config.reuse_tree and config.algorithm == "puct"
+        self.keep_max = config.simulations + 1 if self.reuse else 0
+        self.capacity = self.keep_max + config.simulations + 1
+        self.tree = Tree(num_games, self.capacity, self.num_actions)
+        from rlsuite.envs.go import GoGame
+
+        self.states: GoStates | GameStates
+        if isinstance(game, GoGame):
+            self.states = GoStates(game, num_games, self.capacity, score_weight)
+        else:
+            self.states = GameStates(game, num_games, self.capacity)
+        self.planes = self.states.planes_buffer(num_games)
+        self.table = T.considered_visits_table(config.max_considered, config.simulations)
+        self._kept = np.zeros((num_games, self.capacity), np.int32)
+        self._leaf = np.full(num_games, -1, np.int32)
+        self._leaf_parent = np.full(num_games, -1, np.int32)
+        self._needs_eval = np.zeros(num_games, np.bool_)
+        self.evaluations = 0
+        """Leaves sent to the evaluator so far (for sims/s and evals/s figures)."""
+
+    def _evaluate(self, needs_eval: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = np.flatnonzero(needs_eval)
+        eval_row = np.full(self.num_games, -1, np.int64)
+        if rows.size == 0:
+            return eval_row, np.zeros((0, self.num_actions), np.float32), np.zeros(0, np.float32)
+        eval_row[rows] = np.arange(rows.size)
+        planes = self.planes[rows].reshape(rows.size, *self.game.observation_shape)
+        logits, values = self.evaluator(planes)
+        self.evaluations += rows.size
+        return (eval_row, np.ascontiguousarray(logits, np.float32),
+                np.ascontiguousarray(values, np.float32).reshape(-1))
+
+    def _backup(self, leaf: np.ndarray, eval_row: np.ndarray, logits: np.ndarray,
+                values: np.ndarray) -> None:
+        t = self.tree
+        T.backup(t.parent, t.prior, t.legal, t.visits, t.value_sum, t.raw_value, t.player,
+                 t.term_value, leaf, eval_row, logits, values, self.one_player, t.qmin, t.qmax)
+
+    def _prepare_roots(self, states: Any, active: np.ndarray) -> None:
+        """Fresh roots (no kept subtree) get their state, mask and network evaluation."""
+        t = self.tree
+        fresh = active & (t.num_nodes == 0)
+        if not fresh.any():
+            return
+        t.num_nodes[fresh] = 1
+        t.parent[fresh, 0] = -1
+        t.action[fresh, 0] = -1
+        t.children[fresh, 0] = -1
+        t.visits[fresh, 0] = 0
+        t.value_sum[fresh, 0] = 0
+        t.qmin[fresh] = np.inf
+        t.qmax[fresh] = -np.inf
+        self.states.load_roots(t, states, fresh, self.planes, self._needs_eval)
+        leaf = np.where(fresh, 0, -1).astype(np.int32)
+        self._backup(leaf, *self._evaluate(self._needs_eval))
+
+    def search(self, states: Any, seeds: np.ndarray, *, active: np.ndarray | None = None,
+               simulations: np.ndarray | None = None) -> SearchResult:
+        """Search every active game of `states` (a `GoBatch` of B games, or a sequence of B
+        states). `seeds[b]` seeds game b's root noise, so a game's search does not depend on
+        the other games of the batch. `simulations[b]` (default: the config's) lets games
+        search less (playout-cap randomisation); it may not exceed the config's."""
+        cfg = self.config
+        num = self.num_games
+        t = self.tree
+        active = np.ones(num, np.bool_) if active is None else np.asarray(active, np.bool_)
+        budget = np.full(num, cfg.simulations, np.int64) if simulations is None else (
+            np.asarray(simulations, np.int64))
+        if active.shape != (num,) or budget.shape != (num,) or len(seeds) != num:
+            raise ValueError(f"active, simulations and seeds need one entry per game ({num})")
+        if (budget > cfg.simulations).any() or (budget < 1).any():
+            raise ValueError(f"simulations per game must be in 1..{cfg.simulations}")
+        if not self.reuse:
+            t.num_nodes[:] = 0
+        t.num_nodes[t.num_nodes + budget > self.capacity] = 0  # never outgrow the arrays
+        self._prepare_roots(states, active)
+        active = active & ~t.terminal[:, 0]
+        root_prior = t.prior[:, 0, :].copy()
+        gumbel = np.zeros((num, self.num_actions), np.float64)
+        for b in np.flatnonzero(active):
+            rng = np.random.default_rng(int(seeds[b]))
+            if cfg.algorithm == "gumbel":
+                gumbel[b] = cfg.gumbel_scale * rng.gumbel(size=self.num_actions)
+            elif cfg.dirichlet_fraction > 0:
+                legal = t.legal[b, 0]
+                noise = rng.dirichlet(np.full(int(legal.sum()), cfg.dirichlet_alpha))
+                root_prior[b, legal] = ((1 - cfg.dirichlet_fraction) * root_prior[b, legal]
+                                        + cfg.dirichlet_fraction * noise)
+        mode = T.GUMBEL if cfg.algorithm == "gumbel" else T.PUCT
+        num_considered = np.minimum(cfg.max_considered, t.legal[:, 0].sum(axis=1))
+        considered = np.zeros(num, np.int64)
+        for sim in range(int(budget.max(initial=0))):
+            running = active & (sim < budget)
+            if not running.any():
+                break
+            if mode == T.GUMBEL:
+                considered = self.table[num_considered, sim].astype(np.int64)
+            T.select_leaves(t.parent, t.action, t.children, t.prior, t.legal, t.visits,
+                            t.value_sum, t.raw_value, t.terminal, t.num_nodes, running,
+                            root_prior, gumbel, considered, mode, cfg.c_puct, cfg.fpu_reduction,
+                            cfg.value_scale, cfg.maxvisit_init, self.one_player, t.qmin,
+                            t.qmax, self._leaf, self._leaf_parent)
+            self.states.expand(t, self._leaf, self._leaf_parent, self.planes, self._needs_eval)
+            self._backup(self._leaf, *self._evaluate(self._needs_eval))
+        return self._result(active, gumbel)
+
+    def _result(self, active: np.ndarray, gumbel: np.ndarray) -> SearchResult:
+        cfg = self.config
+        t = self.tree
+        num, actions = self.num_games, self.num_actions
+        visits = np.where(active[:, None], t.root_children_visits(), 0).astype(np.int32)
+        prior = np.where(active[:, None], t.prior[:, 0, :], 0).astype(np.float32)
+        value = np.where(active, t.value_sum[:, 0] / np.maximum(t.visits[:, 0], 1), 0)
+        policy = np.zeros((num, actions), np.float32)
+        action = np.full(num, -1, np.int64)
+        qbuf = np.zeros(actions, np.float64)
+        for b in np.flatnonzero(active):
+            legal = t.legal[b, 0]
+            if cfg.algorithm == "gumbel":
+                T.completed_q(t.children, t.prior, t.legal, t.visits, t.value_sum, t.raw_value,
+                              b, 0, cfg.value_scale, cfg.maxvisit_init, qbuf)
+                logits = np.log(np.maximum(prior[b], np.float32(T._TINY)))
+                z = np.where(legal, logits + qbuf, -np.inf)
+                p = np.exp(z - z.max())
+                policy[b] = p / p.sum()
+                score = np.maximum(T.LOW_LOGIT, gumbel[b] + logits - logits[legal].max() + qbuf)
+                score = np.where(legal & (visits[b] == visits[b].max()), score, -np.inf)
+                action[b] = int(np.argmax(score))
+            else:
+                policy[b] = visits[b] / max(int(visits[b].sum()), 1)
+                action[b] = int(np.argmax(np.where(legal, visits[b], -1)))
+        return SearchResult(visits, policy, action, value.astype(np.float32), prior)
+
+    def advance(self, taken: np.ndarray) -> None:
+        """The games played taken[b] (-1: the game ended, or its tree should be dropped):
+        keep the searched subtree under that move as the next root (PUCT with reuse), else
+        start the next search from a fresh root."""
+        t = self.tree
+        taken = np.asarray(taken, np.int64)
+        T.keep_subtrees(t.parent, t.action, t.children, t.prior, t.legal, t.visits, t.value_sum,
+                        t.raw_value, t.player, t.terminal, t.term_value, t.num_nodes, taken,
+                        self.keep_max, self._kept)
+        if self.reuse:
+            self.states.keep(self._kept, t.num_nodes)
+
+    def reset(self, games: np.ndarray | None = None) -> None:
+        """Drop the trees of `games` (all by default): their next search starts fresh."""
+        if games is None:
+            self.tree.num_nodes[:] = 0
+        else:
+            self.tree.num_nodes[np.asarray(games)] = 0
