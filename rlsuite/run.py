@@ -76,7 +76,7 @@ class RunConfig:
     """Gymnasium id (`CartPole-v1`, `rlsuite/Go-v0`, `rlsuite/ChipPlacement-v0`) or an Atari id
     (`ALE/Pong-v5`), which goes through `rlsuite.envs.atari.make_atari`"""
     env_kwargs: dict[str, int | float | bool | str] = field(default_factory=dict)
-    """keyword arguments for the env constructor, e.g. `--env-kwargs size 5 komi 0.5`"""
+    """keyword arguments for the env constructor, e.g. `--env-kwargs board_size 5 komi 0.5`"""
     num_envs: int = 1
     """envs stepped together; one batched forward picks all their actions"""
     vectorization: Literal["sync", "async", "native"] = "sync"

@@ -235,3 +235,11 @@ def test_config_is_a_keyword_only_dataclass() -> None:
     assert dataclasses.is_dataclass(DQNConfig)
     with pytest.raises(TypeError):
         DQNConfig("CartPole-v1")  # type: ignore[misc]
+
+
+def test_every_flag_has_help_text() -> None:
+    from tyro._docstrings import get_field_docstring
+
+    blank = [f.name for f in dataclasses.fields(DQNConfig)
+             if not get_field_docstring(DQNConfig, f.name, ())]
+    assert blank == []

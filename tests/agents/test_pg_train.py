@@ -120,6 +120,8 @@ def test_run_directory_cli_and_agent_loading(tmp_path: Path,
         agent.act(np.zeros((5, 3), np.float32))
     with pytest.raises(ValueError, match="contradicts A2CConfig"):
         main_a2c(["--resume", str(run_dir)])
+    with pytest.raises(ValueError, match=r"\['gamma'\] cannot change"):
+        main_ppo(["--resume", str(run_dir), "--gamma", "0.5"])
     assert main_ppo(["--resume", str(run_dir)]) == 0  # finished: nothing left, same run
     assert capsys.readouterr().out.strip().splitlines()[-1] == str(run_dir)
 
@@ -187,3 +189,12 @@ def test_flat_parameters_share_storage_with_the_module() -> None:
     assert flat.grad.abs().sum() > 0
     torch.optim.SGD([flat], lr=1.0).step()
     torch.testing.assert_close(policy.log_std, before["log_std"] - policy.log_std.grad)
+
+
+@pytest.mark.parametrize("config_cls", [PPOConfig, A2CConfig, ReinforceConfig])
+def test_every_flag_has_help_text(config_cls: type) -> None:
+    from tyro._docstrings import get_field_docstring
+
+    blank = [f.name for f in dataclasses.fields(config_cls)
+             if not get_field_docstring(config_cls, f.name, ())]
+    assert blank == []
