@@ -37,7 +37,15 @@ _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol 2+, torch.save's zip
 
 
 class CheckpointError(ValueError):
-    """The path is not a loadable rlsuite checkpoint (missing, truncated, foreign or pickled)."""
+    """The path is not a loadable rlsuite checkpoint: missing, truncated, foreign, pickled, or
+    with a field that is absent, of the wrong type, or does not fit what it is loaded into
+    (a tensor shape, an optimizer's parameters, an RNG). The message names the file and the
+    field (a `/`-separated path into the manifest, e.g. `modules/net/weight`). `load` raises it
+    before it modifies anything."""
+
+
+def _fail(source: Path | str, field: str, problem: str) -> CheckpointError:
+    return CheckpointError(f"{source}: field {field}: {problem}")
 
 
 @dataclass
@@ -67,14 +75,26 @@ def _encode(obj: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
     raise TypeError(f"checkpoint state {key!r}: {type(obj).__name__} is neither JSON nor a tensor")
 
 
-def _decode(obj: Any, tensors: Mapping[str, torch.Tensor]) -> Any:
+def _decode(obj: Any, tensors: Mapping[str, torch.Tensor], source: Path, field: str) -> Any:
+    """Manifest JSON back to nested state, each `{"__tensor__": key}` replaced by its tensor;
+    a reference to a missing tensor or of an unknown kind is a CheckpointError."""
     if isinstance(obj, dict):
         if "__tensor__" in obj:
-            tensor = tensors[obj["__tensor__"]]
-            return tensor.numpy() if obj["kind"] == "numpy" else tensor
-        return {k: _decode(v, tensors) for k, v in obj.items()}
+            key, kind = obj["__tensor__"], obj.get("kind")
+            if not isinstance(key, str) or key not in tensors:
+                raise _fail(source, field, f"tensor reference {key!r} is not in {TENSORS}")
+            if kind not in ("torch", "numpy"):
+                raise _fail(source, field, f"tensor kind {kind!r} is not 'torch' or 'numpy'")
+            tensor = tensors[key]
+            if kind == "torch":
+                return tensor
+            try:
+                return tensor.cpu().numpy()
+            except TypeError as err:  # e.g. bfloat16 has no numpy dtype
+                raise _fail(source, field, f"not a numpy array: {err}") from None
+        return {k: _decode(v, tensors, source, f"{field}/{k}") for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_decode(v, tensors) for v in obj]
+        return [_decode(v, tensors, source, f"{field}/{i}") for i, v in enumerate(obj)]
     return obj
 
 
@@ -88,8 +108,89 @@ def _optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
 
 
 def _load_optimizer(optimizer: torch.optim.Optimizer, saved: Mapping[str, Any]) -> None:
+    """Load a saved optimizer state (as `_optimizer_state` wrote it), checked first."""
+    check_optimizer_state(optimizer, saved, "<optimizer state>", "optimizer")
     state = {int(k): v for k, v in saved["state"].items()}
     optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
+
+
+def check_module_state(
+    module: torch.nn.Module, saved: Any, source: Path | str, field: str
+) -> None:
+    """CheckpointError unless `saved` has exactly the module's state keys, each a tensor of
+    the module's shape (`load_state_dict` would copy some, then fail on the rest)."""
+    if not isinstance(saved, Mapping):
+        raise _fail(source, field, f"a module state must be a mapping, got {type(saved).__name__}")
+    own = module.state_dict()
+    missing, extra = sorted(set(own) - set(saved)), sorted(set(saved) - set(own))
+    if missing or extra:
+        raise _fail(source, field, f"keys do not match the module: missing {missing[:5]}, "
+                                   f"unexpected {extra[:5]}")
+    for key, mine in own.items():
+        if not isinstance(mine, torch.Tensor):
+            continue
+        theirs = saved[key]
+        if not isinstance(theirs, torch.Tensor):
+            raise _fail(source, f"{field}/{key}", f"expected a tensor, got {type(theirs).__name__}")
+        if theirs.shape != mine.shape:
+            raise _fail(source, f"{field}/{key}", f"shape {tuple(theirs.shape)} does not fit the "
+                                                  f"module's {tuple(mine.shape)}")
+
+
+def _same_kind(mine: Any, theirs: Any) -> bool:
+    """Can `theirs` stand in for the optimizer hyperparameter `mine`?"""
+    if isinstance(mine, bool) or mine is None or isinstance(mine, str):
+        return type(theirs) is type(mine)
+    if isinstance(mine, int | float):
+        return isinstance(theirs, int | float) and not isinstance(theirs, bool)
+    if isinstance(mine, list | tuple):
+        return isinstance(theirs, list | tuple) and len(theirs) == len(mine) and all(
+            _same_kind(a, b) for a, b in zip(mine, theirs, strict=True))
+    return True  # a tensor lr and the like: torch checks it
+
+
+def check_optimizer_state(
+    optimizer: torch.optim.Optimizer, saved: Any, source: Path | str, field: str
+) -> None:
+    """CheckpointError unless `saved` fits `optimizer`: the same parameter groups with the
+    same number of parameters and hyperparameters of the same kinds, and per-parameter state
+    tensors shaped like their parameters (else the first `step()` crashes)."""
+    if not isinstance(saved, Mapping) or not isinstance(saved.get("state"), Mapping) \
+            or not isinstance(saved.get("param_groups"), list):
+        raise _fail(source, field, "an optimizer state needs a 'state' mapping and a "
+                                   "'param_groups' list")
+    groups, own = saved["param_groups"], optimizer.param_groups
+    if len(groups) != len(own):
+        raise _fail(source, f"{field}/param_groups",
+                    f"{len(groups)} parameter groups, the optimizer has {len(own)}")
+    params: dict[int, torch.Tensor] = {}
+    for i, (group, mine) in enumerate(zip(groups, own, strict=True)):
+        where = f"{field}/param_groups/{i}"
+        ids = group.get("params") if isinstance(group, Mapping) else None
+        if not isinstance(ids, list) or len(ids) != len(mine["params"]) or not all(
+            type(k) is int for k in ids
+        ):
+            raise _fail(source, f"{where}/params",
+                        f"must list {len(mine['params'])} integer parameter ids")
+        for key, value in mine.items():
+            if key != "params" and (key not in group or not _same_kind(value, group[key])):
+                raise _fail(source, f"{where}/{key}", f"missing or not like {value!r}")
+        params.update(zip(ids, mine["params"], strict=True))
+    if len(params) != sum(len(g["params"]) for g in own):
+        raise _fail(source, f"{field}/param_groups", "parameter ids repeat")
+    for key, entry in saved["state"].items():
+        where = f"{field}/state/{key}"
+        if not (isinstance(key, str | int) and str(key).isdigit() and int(key) in params):
+            raise _fail(source, where, "names no parameter of the optimizer")
+        if not isinstance(entry, Mapping):
+            raise _fail(source, where, f"must be a mapping, got {type(entry).__name__}")
+        shape = params[int(key)].shape
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != shape:
+                raise _fail(source, f"{where}/{name}", f"shape {tuple(value.shape)} does not "
+                                                       f"fit its parameter's {tuple(shape)}")
+
+
 
 
 def rng_state(np_rng: np.random.Generator | None = None) -> dict[str, Any]:
@@ -104,8 +205,42 @@ def rng_state(np_rng: np.random.Generator | None = None) -> dict[str, Any]:
     return state
 
 
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def check_rng_state(state: Any, source: Path | str = "<rng state>", field: str = "rng",
+                    np_rng: np.random.Generator | None = None) -> None:
+    """CheckpointError unless `state` (from `rng_state`) restores cleanly: each part is tried
+    on a fresh generator of its kind, so nothing global changes."""
+    if not isinstance(state, Mapping) or "torch" not in state or "python" not in state:
+        raise _fail(source, field, "an RNG state needs 'torch' and 'python' entries")
+    try:
+        torch.Generator().set_state(torch.as_tensor(state["torch"], dtype=torch.uint8))
+    except (RuntimeError, TypeError, ValueError) as err:
+        raise _fail(source, f"{field}/torch", f"not a torch RNG state ({err})") from None
+    py = state["python"]
+    try:
+        version, internal, gauss = py
+        random.Random().setstate((version, tuple(internal), gauss))
+    except (TypeError, ValueError, OverflowError) as err:
+        raise _fail(source, f"{field}/python", f"not a Python RNG state ({err})") from None
+    if np_rng is None and "numpy" not in state:
+        return
+    saved = state.get("numpy")
+    kind = saved.get("bit_generator") if isinstance(saved, Mapping) else None
+    expected = type(np_rng.bit_generator).__name__ if np_rng is not None else kind
+    if kind not in _BIT_GENERATORS or kind != expected:
+        raise _fail(source, f"{field}/numpy", f"bit generator {kind!r} is not {expected!r}")
+    try:
+        getattr(np.random, kind)().state = saved
+    except (TypeError, ValueError, KeyError) as err:
+        raise _fail(source, f"{field}/numpy", f"not a {kind} state ({err})") from None
+
+
 def restore_rng(state: Mapping[str, Any], np_rng: np.random.Generator | None = None) -> None:
-    """Inverse of `rng_state`; `np_rng` is restored in place."""
+    """Inverse of `rng_state`; `np_rng` is restored in place. The whole state is checked
+    first (`check_rng_state`), so a corrupt one changes no generator."""
+    check_rng_state(state, np_rng=np_rng)
     torch.set_rng_state(torch.as_tensor(state["torch"], dtype=torch.uint8))
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
@@ -132,6 +267,8 @@ def save(
     keep: int = 3,
 ) -> Path:
     """Write a complete checkpoint for `step` under `root`; keep the newest `keep` of them."""
+    if not _is_step(step):
+        raise CheckpointError(f"step must be a non-negative int, got {step!r}")
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
@@ -171,13 +308,25 @@ def _prune(root: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _is_step(step: object) -> bool:
+    return isinstance(step, int | np.integer) and not isinstance(step, bool) and bool(step >= 0)
+
+
 def latest(root: str | Path) -> Path | None:
-    """The newest complete checkpoint under `root` (a checkpoint root or a run directory)."""
+    """The newest complete checkpoint under `root` (a checkpoint root or a run directory);
+    None when there is none. A `latest` pointer that is not a plain ASCII directory name is a
+    CheckpointError."""
     root = Path(root)
     for candidate in (root, root / "checkpoints"):
         pointer = candidate / LATEST
         if pointer.is_file():
-            path = candidate / pointer.read_text().strip()
+            try:
+                name = pointer.read_bytes().decode("ascii").strip()
+            except (OSError, UnicodeDecodeError) as err:
+                raise _fail(pointer, LATEST, f"unreadable or not ASCII ({err})") from None
+            if not name or name in (".", "..") or "/" in name or "\\" in name:
+                raise _fail(pointer, LATEST, f"{name!r} is not a checkpoint directory name")
+            path = candidate / name
             if (path / MANIFEST).is_file():
                 return path
     return None
@@ -201,6 +350,24 @@ def _resolve(path: Path) -> Path:
     return found
 
 
+def _manifest(path: Path) -> dict[str, Any]:
+    """The manifest, its top-level fields checked (format, version, step, sections)."""
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise CheckpointError(f"{path} is not valid JSON ({e}): corrupt") from e
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise CheckpointError(f"{path.parent} is not an rlsuite checkpoint (format marker missing)")
+    if manifest.get("version") != VERSION:
+        raise _fail(path, "version", f"checkpoint version {manifest.get('version')!r} != {VERSION}")
+    if not _is_step(manifest.get("step")):
+        raise _fail(path, "step", f"{manifest.get('step')!r} is not a non-negative int")
+    for section in ("modules", "optimizers", "state"):
+        if not isinstance(manifest.get(section), dict):
+            raise _fail(path, section, "missing or not a JSON object")
+    return manifest
+
+
 def load(
     path: str | Path,
     *,
@@ -210,33 +377,44 @@ def load(
 ) -> Checkpoint:
     """Load a checkpoint directory (or the latest under a root / run dir) without unpickling.
 
-    Module and optimizer states are loaded in place into the objects given by name.
+    Module and optimizer states are loaded in place into the objects given by name, and only
+    after everything was checked: every tensor reference resolves, every module state fits its
+    module (keys, shapes), every optimizer state fits its optimizer, and a `state["rng"]` (as
+    `rng_state` writes it) restores. Any problem is a CheckpointError naming the file and the
+    field, raised while every given object is still untouched.
     """
     ckpt = _resolve(Path(path))
-    try:
-        manifest = json.loads((ckpt / MANIFEST).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{ckpt / MANIFEST} is not valid JSON ({e}): corrupt") from e
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise CheckpointError(f"{ckpt} is not an rlsuite checkpoint (format marker missing)")
-    if manifest.get("version") != VERSION:
-        raise CheckpointError(f"{ckpt}: checkpoint version {manifest.get('version')} != {VERSION}")
+    source = ckpt / MANIFEST
+    manifest = _manifest(source)
     try:
         tensors = load_file(str(ckpt / TENSORS), device=str(map_location))
     except Exception as e:  # safetensors raises its own error types for truncation
         raise CheckpointError(f"{ckpt / TENSORS} is truncated or corrupt: {e}") from e
+    wanted = {"modules": modules or {}, "optimizers": optimizers or {}}
+    for section, objects in wanted.items():
+        for name in objects:
+            if name not in manifest[section]:
+                raise _fail(source, f"{section}/{name}",
+                            f"the checkpoint has no {section[:-1]} {name!r} "
+                            f"(it has {sorted(manifest[section])})")
+    try:
+        decoded = {
+            section: {name: _decode(manifest[section][name], tensors, source, f"{section}/{name}")
+                      for name in objects}
+            for section, objects in wanted.items()
+        }
+        state = _decode(manifest["state"], tensors, source, "state")
+    except RecursionError:
+        raise CheckpointError(f"{source} nests too deeply: corrupt") from None
     for name, module in (modules or {}).items():
-        if name not in manifest["modules"]:
-            raise CheckpointError(
-                f"{ckpt} has no module {name!r} (it has {sorted(manifest['modules'])})"
-            )
-        module.load_state_dict(_decode(manifest["modules"][name], tensors))
+        check_module_state(module, decoded["modules"][name], source, f"modules/{name}")
     for name, optimizer in (optimizers or {}).items():
-        if name not in manifest["optimizers"]:
-            raise CheckpointError(
-                f"{ckpt} has no optimizer {name!r} (it has {sorted(manifest['optimizers'])})"
-            )
-        _load_optimizer(optimizer, _decode(manifest["optimizers"][name], tensors))
-    return Checkpoint(
-        path=ckpt, step=int(manifest["step"]), state=_decode(manifest["state"], tensors)
-    )
+        check_optimizer_state(optimizer, decoded["optimizers"][name], source, f"optimizers/{name}")
+    if "rng" in state:
+        check_rng_state(state["rng"], source, "state/rng")
+    for name, module in (modules or {}).items():
+        module.load_state_dict(decoded["modules"][name])
+    for name, optimizer in (optimizers or {}).items():
+        _load_optimizer(optimizer, decoded["optimizers"][name])
+    return Checkpoint(path=ckpt, step=int(manifest["step"]), state=state)
+

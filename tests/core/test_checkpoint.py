@@ -180,3 +180,152 @@ def test_state_round_trips_numpy_torch_and_json(tmp_path: Path) -> None:
     assert got["array"].dtype == np.uint8
     torch.testing.assert_close(got["tensor"], state["tensor"])
     assert got["nested"] == [0.5, "text", None, True]
+
+
+# ------------------------------------------------------------------ untrusted checkpoints
+def _saved(tmp_path: Path) -> tuple[_Run, Path]:
+    run = _Run(seed=5)
+    for _ in range(3):
+        run.step()
+    return run, run.save(tmp_path / "ckpt")
+
+
+def _edit_manifest(path: Path, edit) -> None:
+    manifest = json.loads((path / checkpoint.MANIFEST).read_text())
+    edit(manifest)
+    (path / checkpoint.MANIFEST).write_text(json.dumps(manifest))
+
+
+def _snapshot(run: _Run):
+    return ([p.detach().clone() for p in run.net.parameters()],
+            {k: {n: t.clone() for n, t in v.items()} for k, v in run.opt.state.items()},
+            torch.get_rng_state().clone(), run.rng.bit_generator.state)
+
+
+def _unchanged(run: _Run, before) -> None:
+    params, opt, torch_rng, np_rng = before
+    for p, q in zip(run.net.parameters(), params, strict=True):
+        torch.testing.assert_close(p, q)
+    for k, v in run.opt.state.items():
+        for n, t in v.items():
+            torch.testing.assert_close(t, opt[k][n])
+    assert torch.equal(torch.get_rng_state(), torch_rng)
+    assert run.rng.bit_generator.state == np_rng
+
+
+def _set(path: list, value):
+    def edit(manifest):
+        node = manifest
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return edit
+
+
+def _drop(path: list):
+    def edit(manifest):
+        node = manifest
+        for key in path[:-1]:
+            node = node[key]
+        del node[path[-1]]
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (_set(["step"], 1.5), "step"),
+        (_set(["step"], -5), "step"),
+        (_set(["step"], True), "step"),
+        (_drop(["step"]), "step"),
+        (_drop(["modules"]), "modules"),
+        (_set(["optimizers"], [1, 2]), "optimizers"),
+        (_set(["modules", "net", "weight", "__tensor__"], "nope"), "modules/net/weight"),
+        (_set(["modules", "net", "weight", "kind"], "pickle"), "modules/net/weight"),
+        (_drop(["modules", "net", "bias"]), "modules/net"),
+        (_set(["modules", "net", "bias"], 3.0), "modules/net/bias"),
+        (_set(["modules", "net", "bias", "__tensor__"], "modules/net/weight"), "modules/net/bias"),
+        (_set(["optimizers", "opt", "param_groups", 0, "params"], [0]),
+         "optimizers/opt/param_groups/0/params"),
+        (_set(["optimizers", "opt", "param_groups", 0, "lr"], "fast"),
+         "optimizers/opt/param_groups/0/lr"),
+        (_set(["optimizers", "opt", "param_groups", 0, "betas"], [0.9]),
+         "optimizers/opt/param_groups/0/betas"),
+        (_set(["optimizers", "opt", "state", "7"], {}), "optimizers/opt/state/7"),
+        (_set(["optimizers", "opt", "state", "0", "exp_avg", "__tensor__"],
+              "optimizers/opt/state/1/exp_avg"), "optimizers/opt/state/0/exp_avg"),
+        (_set(["state", "rng", "torch", "__tensor__"], "modules/net/weight"), "state/rng/torch"),
+        (_set(["state", "rng", "python"], [3, [1, 2, 3], None]), "state/rng/python"),
+        (_set(["state", "rng", "numpy", "bit_generator"], "Evil"), "state/rng/numpy"),
+        (_set(["state", "rng", "numpy", "state"], {"state": "x", "inc": 1}), "state/rng/numpy"),
+        (_drop(["state", "rng", "torch"]), "state/rng"),
+    ],
+)
+def test_corrupt_fields_are_named_and_nothing_is_modified(tmp_path: Path, edit, field) -> None:
+    run, path = _saved(tmp_path)
+    _edit_manifest(path, edit)
+    fresh = _Run(seed=11)
+    fresh.step()  # optimizer state exists, so a partial load would show
+    before = _snapshot(fresh)
+    with pytest.raises(CheckpointError, match=rf"manifest\.json: field {field}\b"):
+        fresh.restore(path)
+    _unchanged(fresh, before)
+
+
+def test_tensor_of_the_wrong_shape_for_the_module(tmp_path: Path) -> None:
+    _, path = _saved(tmp_path)
+    wide = torch.nn.Linear(3, 1)
+    before = [p.detach().clone() for p in wide.parameters()]
+    with pytest.raises(CheckpointError, match=r"field modules/net/weight: shape \(1, 2\) does "
+                                              r"not fit the module's \(1, 3\)"):
+        checkpoint.load(path, modules={"net": wide})
+    for p, q in zip(wide.parameters(), before, strict=True):
+        torch.testing.assert_close(p, q)
+
+
+def test_optimizer_of_other_parameters_is_refused_before_step_crashes(tmp_path: Path) -> None:
+    _, path = _saved(tmp_path)
+    other = torch.nn.Linear(3, 1)
+    opt = torch.optim.Adam(other.parameters())
+    with pytest.raises(CheckpointError, match=r"optimizers/opt/state/0/exp_avg: shape"):
+        checkpoint.load(path, optimizers={"opt": opt})
+    two_groups = torch.optim.Adam([{"params": [other.weight]}, {"params": [other.bias]}])
+    with pytest.raises(CheckpointError, match=r"optimizers/opt/param_groups: 1 parameter groups"):
+        checkpoint.load(path, optimizers={"opt": two_groups})
+
+
+def test_restore_rng_checks_before_touching_any_generator() -> None:
+    rng = np.random.default_rng(0)
+    good = checkpoint.rng_state(rng)
+    before = torch.get_rng_state().clone()
+    with pytest.raises(CheckpointError, match="field rng/numpy"):
+        checkpoint.restore_rng({**good, "numpy": {"bit_generator": "PCG64", "state": 5}}, rng)
+    with pytest.raises(CheckpointError, match="field rng/numpy: bit generator 'MT19937'"):
+        checkpoint.restore_rng(checkpoint.rng_state(np.random.Generator(np.random.MT19937(1))),
+                               rng)
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_latest_pointer_that_is_not_a_name(tmp_path: Path) -> None:
+    _, path = _saved(tmp_path)
+    root = path.parent
+    (root / checkpoint.LATEST).write_bytes(b"step_\xff\xfe\n")
+    with pytest.raises(CheckpointError, match=r"latest: field latest: unreadable or not ASCII"):
+        checkpoint.load(root)
+    (root / checkpoint.LATEST).write_text("../../etc\n")
+    with pytest.raises(CheckpointError, match="not a checkpoint directory name"):
+        checkpoint.latest(root)
+
+
+def test_save_refuses_a_step_that_is_not_a_count(tmp_path: Path) -> None:
+    for bad in (1.5, -5, True, "3"):
+        with pytest.raises(CheckpointError, match="step must be a non-negative int"):
+            checkpoint.save(tmp_path, step=bad)  # type: ignore[arg-type]
+    assert not list(tmp_path.glob("step_*"))
+
+
+def test_deeply_nested_manifest_is_corrupt_not_a_recursion_crash(tmp_path: Path) -> None:
+    _, path = _saved(tmp_path)
+    (path / checkpoint.MANIFEST).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        checkpoint.load(path)
