@@ -15,9 +15,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import tyro
-
 T = TypeVar("T")
+
+RUN_CONTROL = (
+    "resume",
+    "max_minutes",
+    "chunk_steps",
+    "device",
+    "backends",
+    "torch_threads",
+    "run_root",
+    "run_name",
+)
+"""Fields a resumed run takes from its own command line (their defaults when not given); every
+other field comes from the run's saved config.json and may not change."""
 
 PRESETS_FILE = Path(__file__).with_name("presets.toml")
 
@@ -58,8 +69,10 @@ def parse(
     """Parse argv into `config_cls`, starting from the preset for `--env` when one exists;
     with `--resume RUN_DIR`, starting from that run's saved config instead (the run layer then
     refuses flags that changed anything but run control)."""
+    import tyro  # only parsing needs it: the run layer imports this module too
+
     resume = flag_value(argv or [], "resume")
-    default = load_config(config_cls, resume) if resume else config_cls()
+    default = resume_defaults(config_cls, resume) if resume else config_cls()
     if algo is not None and not resume:
         env_id = flag_value(argv or [], env_field) or getattr(default, env_field, None)
         preset = load_presets(algo).get(str(env_id))
@@ -90,6 +103,15 @@ def load_config(config_cls: type[T], run_dir: str | Path) -> T:
     if unknown:
         raise ValueError(f"{path}: fields {unknown} are not part of {config_cls.__name__}")
     return config_cls(**{k: _as_field_value(v) for k, v in data.items()})
+
+
+def resume_defaults(config_cls: type[T], run_dir: str | Path) -> T:
+    """The saved config of `run_dir` with the `RUN_CONTROL` fields at their defaults (a chunk
+    or time limit of the run's first invocation does not carry over)."""
+    saved = load_config(config_cls, run_dir)
+    defaults = config_cls()
+    control = {k: getattr(defaults, k) for k in RUN_CONTROL if hasattr(defaults, k)}
+    return dataclasses.replace(saved, **control)  # type: ignore[type-var]
 
 
 def new_run_dir(base: str | Path, name: str) -> Path:

@@ -20,7 +20,7 @@ An algorithm supplies only `collect` (gather experience), `learn` (one learning 
 
 Names used by every algorithm's config are fields of `RunConfig`, which every config extends.
 Core module: numpy, torch and the standard library plus rlsuite.logger/checkpoint/config IO;
-tyro is only imported by `rlsuite.config.parse` (command-line parsing).
+tyro is only imported inside `rlsuite.config.parse` (command-line parsing).
 """
 
 from __future__ import annotations
@@ -44,19 +44,11 @@ import numpy as np
 import torch
 
 from rlsuite import checkpoint
+from rlsuite.config import RUN_CONTROL, load_config, new_run_dir, resume_defaults
 from rlsuite.logger import BACKENDS, Logger, to_jsonable
 from rlsuite.vecenv import VecEnv, make_envs
 
-CONTROL_FIELDS = (
-    "resume",
-    "max_minutes",
-    "chunk_steps",
-    "device",
-    "backends",
-    "torch_threads",
-    "run_root",
-    "run_name",
-)
+CONTROL_FIELDS = RUN_CONTROL
 """Fields a resumed run takes from its command line; every other field comes from the run."""
 
 EVAL_SEED_OFFSET = 100_000
@@ -294,20 +286,12 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def load_config(config_cls: type[ConfigT], run_dir: str | Path) -> ConfigT:
-    """The config a run saved in its `config.json`."""
-    from rlsuite.config import load_config as load
-
-    return load(config_cls, run_dir)
-
-
 def resume_config(config_cls: type[ConfigT], run_dir: str | Path, **control: Any) -> ConfigT:
     """The saved config of `run_dir`, set to resume it, with run-control fields from `control`."""
     bad = sorted(set(control) - set(CONTROL_FIELDS))
     if bad:
         raise ValueError(f"{bad} cannot change on resume (only {list(CONTROL_FIELDS)} can)")
-    saved = load_config(config_cls, run_dir)
-    return dataclasses.replace(saved, resume=str(run_dir), **control)
+    return dataclasses.replace(resume_defaults(config_cls, run_dir), resume=str(run_dir), **control)
 
 
 def check_resume(config: RunConfig) -> None:
@@ -335,8 +319,6 @@ def _write_json_atomic(path: Path, data: Any) -> None:
 
 
 def _new_run_dir(config: RunConfig) -> Path:
-    from rlsuite.config import new_run_dir
-
     name = config.run_name or f"{config.label}-{config.env.replace('/', '_')}-s{config.seed}"
     return new_run_dir(config.run_root, name)
 

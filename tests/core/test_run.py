@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -142,6 +143,20 @@ def test_sigterm_checkpoints_and_stops(tmp_path: Path) -> None:
     assert signal.getsignal(signal.SIGTERM) is previous
     assert checkpoint.latest(run_dir).name == f"step_{48:012d}"
     assert not json.loads((run_dir / "status.json").read_text())["finished"]
+
+
+def test_max_minutes_checkpoints_and_stops(tmp_path: Path) -> None:
+    run_dir = run(Toy, _config(tmp_path, max_minutes=1e-9))  # over after the first round
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["env_steps"] == 8 and not status["finished"]
+    assert checkpoint.latest(run_dir).name == f"step_{8:012d}"
+
+
+def test_killed_before_its_first_checkpoint_starts_over(tmp_path: Path) -> None:
+    run_dir = run(Toy, _config(tmp_path, chunk_steps=16))
+    shutil.rmtree(run_dir / "checkpoints")  # as if killed before the first save
+    run(Toy, resume_config(ToyConfig, run_dir))
+    np.testing.assert_array_equal(_weights(run_dir), _weights(run(Toy, _config(tmp_path))))
 
 
 def test_callback_stop_and_bad_values(tmp_path: Path) -> None:
