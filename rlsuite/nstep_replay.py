@@ -29,11 +29,12 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Unpack
 
+import numba
 import numpy as np
 
 from rlsuite.replay import (
     FieldSpec,
-    ReplayBuffer,
+    RowStore,
     Sampler,
     SamplingOptions,
     Transform,
@@ -66,6 +67,36 @@ class Transitions:
 
 def _column_spec(num_envs: int, spec: FieldSpec) -> FieldSpec:
     return {name: ((num_envs, *shape), dtype) for name, (shape, dtype) in spec.items()}
+
+
+@numba.njit(cache=True)
+def _nstep_window(
+    reward: np.ndarray,
+    terminated: np.ndarray,
+    truncated: np.ndarray,
+    row: np.ndarray,
+    env: np.ndarray,
+    n: int,
+    gamma: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The one n-step rule: for each slot (row, env), the discounted reward sum over its window
+    (up to n steps, cut after the step that ends the episode), the window's length m and its
+    last row. Compiled (a Python loop per sample is too slow); `get` checks the slots first."""
+    rows = reward.shape[0]
+    total = np.empty(row.shape[0], dtype=np.float64)
+    steps = np.empty(row.shape[0], dtype=np.int64)
+    last = np.empty(row.shape[0], dtype=np.int64)
+    for i in range(row.shape[0]):
+        r, e, acc, discount, m = row[i], env[i], 0.0, 1.0, 1
+        while True:
+            acc += discount * reward[r, e]
+            if m == n or terminated[r, e] or truncated[r, e]:
+                break
+            discount *= gamma
+            r = (r + 1) % rows
+            m += 1
+        total[i], steps[i], last[i] = acc, m, r
+    return total, steps, last
 
 
 class Step(NamedTuple):
@@ -118,13 +149,15 @@ class StepReplay(abc.ABC):
             "truncated": ((), np.bool_),
             "valid": ((), np.bool_),
         }
-        self.storage = ReplayBuffer(_column_spec(num_envs, {**obs_spec, **step_spec}), rows)
+        self.storage = RowStore(_column_spec(num_envs, {**obs_spec, **step_spec}), rows)
         self.rows = rows
         self.capacity = rows * num_envs
         self.sampler = Sampler(self.capacity, **sampling)
         self.transform = transform
         self._age = np.zeros(num_envs, dtype=np.int64)  # steps of the episode up to the last row
         self._after_done = np.zeros(num_envs, dtype=bool)  # the last row ended an episode
+        self._k = np.arange(1, n_step + 1)[:, None]  # window lengths, for `_write`
+        self._stale = np.arange(lookback + 1)[:, None] * num_envs + np.arange(num_envs)
 
     def __len__(self) -> int:
         """Transitions ready to sample."""
@@ -137,7 +170,7 @@ class StepReplay(abc.ABC):
     @property
     def nbytes(self) -> int:
         """Bytes of the preallocated storage and the sampler."""
-        return self.storage.nbytes - self.storage.sampler.nbytes + self.sampler.nbytes
+        return self.storage.nbytes + self.sampler.nbytes
 
     @property
     def bytes_per_transition(self) -> float:
@@ -172,44 +205,50 @@ class StepReplay(abc.ABC):
         """Check the layout's fields and `_write` the row."""
 
     def _check_step(self, action: Any, reward: Any, terminated: Any, truncated: Any) -> Step:
-        columns = {"action": action, "reward": reward}
-        columns |= {"terminated": terminated, "truncated": truncated}
-        for name, value in columns.items():
-            if np.shape(value) != (self.num_envs,):
+        step = Step(
+            np.asarray(action),
+            np.asarray(reward, dtype=np.float32),
+            np.asarray(terminated, dtype=bool),
+            np.asarray(truncated, dtype=bool),
+        )
+        for name, value in zip(Step._fields, step, strict=True):
+            if value.shape != (self.num_envs,):
                 raise ValueError(
-                    f"{name} must have shape ({self.num_envs},), one per env, "
-                    f"got {np.shape(value)}"
+                    f"{name} must have shape ({self.num_envs},), one per env, got {value.shape}"
                 )
-        action = np.asarray(action)
-        if not np.issubdtype(action.dtype, np.integer):
-            raise ValueError(f"actions must be integers, got {action.dtype}")
-        reward = np.asarray(reward, dtype=np.float32)
-        if not np.all(np.isfinite(reward)):
-            raise ValueError(f"rewards must be finite, got {reward}")
-        return Step(action, reward, np.asarray(terminated, bool), np.asarray(truncated, bool))
+        if step.action.dtype.kind not in "iu":
+            raise ValueError(f"actions must be integers, got {step.action.dtype}")
+        if not np.isfinite(step.reward).all():
+            raise ValueError(f"rewards must be finite, got {step.reward}")
+        return step
+
+    def _check_field(self, name: str, value: Any) -> np.ndarray:
+        """One per-env observation field of `add`, checked against the storage spec."""
+        value = np.asarray(value)
+        shape, dtype = self.storage.spec[name]
+        if value.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, one row per env, got {value.shape}")
+        if not np.can_cast(value.dtype, dtype, casting="same_kind"):
+            raise ValueError(f"{name}: dtype {value.dtype} cannot be stored as {dtype}")
+        return value
 
     def _write(self, obs_fields: Mapping[str, np.ndarray], action: np.ndarray,
                reward: np.ndarray, terminated: np.ndarray, truncated: np.ndarray,
                valid: np.ndarray) -> int:  # fmt: skip
         """Append one row; retire the slots it overwrites, enable the windows it completes."""
         row = self.storage.pos
-        stale = (row + np.arange(self.lookback + 1)) % self.rows
-        self.sampler.disable(self._slots(stale))
-        self.storage.add(
-            {**obs_fields, "action": action.astype(np.int32), "reward": reward,
-             "terminated": terminated, "truncated": truncated, "valid": valid}
+        self.sampler.disable(((row * self.num_envs + self._stale) % self.capacity).ravel())
+        self.storage.add_checked_row(
+            {**obs_fields, "action": action, "reward": reward, "terminated": terminated,
+             "truncated": truncated, "valid": valid}
         )  # fmt: skip
         done = terminated | truncated
         self._age = np.where(valid, np.where(self._after_done, 0, self._age) + 1, 0)
         # slot row-k+1 (k <= its episode's steps so far) is complete when k == n or row ends it
-        k = np.arange(1, self.n_step + 1)[:, None]
-        ks, envs = np.nonzero((k <= self._age) & (done | (k == self.n_step)))
+        ks, envs = np.nonzero((self._k <= self._age) & (done | (self._k == self.n_step)))
         self.sampler.enable(((row - ks) % self.rows) * self.num_envs + envs)
         self._after_done = done
         return row
-
-    def _slots(self, rows: np.ndarray) -> np.ndarray:
-        return (rows[:, None] * self.num_envs + np.arange(self.num_envs)).ravel()
 
     def restart(self) -> None:
         """Every env begins a new episode: no window reaches back past this point."""
@@ -243,19 +282,13 @@ class StepReplay(abc.ABC):
     def get(self, index: np.ndarray) -> Transitions:
         """The transitions at `index` (slots from `sample` or `ready_index`), weight None."""
         index = np.asarray(index, dtype=np.int64)
+        if index.ndim != 1 or (len(index) and (index.min() < 0 or index.max() >= self.capacity)):
+            raise ValueError(f"slots must be a 1-d array in [0, {self.capacity})")
         f = self.storage.fields
         row, env = np.divmod(index, self.num_envs)
-        window = (row[:, None] + np.arange(self.n_step)) % self.rows
-        column = env[:, None]
-        ended = f["terminated"][window, column] | f["truncated"][window, column]
-        # step k of the window counts while no earlier step ended the episode
-        counts = np.ones_like(ended)
-        counts[:, 1:] = ~ended[:, :-1]
-        counts = np.logical_and.accumulate(counts, axis=1)
-        steps = counts.sum(axis=1)
-        rewards = np.where(counts, f["reward"][window, column], 0.0)
-        reward = (rewards * self.gamma ** np.arange(self.n_step)).sum(axis=1)
-        last = (row + steps - 1) % self.rows
+        reward, steps, last = _nstep_window(
+            f["reward"], f["terminated"], f["truncated"], row, env, self.n_step, self.gamma
+        )
         discount = np.where(f["terminated"][last, env], 0.0, self.gamma**steps)
         obs, next_obs, next_mask = self._observations(row, last, env)
         return Transitions(
@@ -294,7 +327,7 @@ class StepReplay(abc.ABC):
         return {
             **self.storage.state_dict(),
             "replay": self._config(),
-            "step_sampler": self.sampler.state_dict(),
+            "sampler": self.sampler.state_dict(),
             "age": self._age.copy(),
             "after_done": self._after_done.copy(),
         }
@@ -306,7 +339,7 @@ class StepReplay(abc.ABC):
                 f"buffer {self._config()}"
             )
         self.storage.load_state_dict(state)
-        self.sampler.load_state_dict(state["step_sampler"])
+        self.sampler.load_state_dict(state["sampler"])
         self._age = np.asarray(state["age"], dtype=np.int64).copy()
         self._after_done = np.asarray(state["after_done"], dtype=bool).copy()
 
@@ -355,6 +388,7 @@ class TransitionReplay(StepReplay):
             spec["next_mask"] = ((num_actions,), np.bool_)
         super().__init__(capacity, num_envs, spec, lookback=0, n_step=n_step, gamma=gamma,
                          transform=transform, **sampling)  # fmt: skip
+        self._all_valid = np.ones(num_envs, dtype=bool)
 
     def _record(self, step: Step, next_obs: np.ndarray, obs: np.ndarray | None,
                 next_mask: np.ndarray | None, valid: np.ndarray | None) -> None:  # fmt: skip
@@ -365,10 +399,11 @@ class TransitionReplay(StepReplay):
                 "next_mask must be given exactly when the replay stores masks "
                 f"(num_actions={self.num_actions})"
             )
-        fields = {"obs": obs, "next_obs": next_obs}
+        fields = {"obs": self._check_field("obs", obs),
+                  "next_obs": self._check_field("next_obs", next_obs)}  # fmt: skip
         if next_mask is not None:
-            fields["next_mask"] = next_mask
-        valid = np.ones(self.num_envs, bool) if valid is None else np.asarray(valid, bool)
+            fields["next_mask"] = self._check_field("next_mask", next_mask)
+        valid = self._all_valid if valid is None else np.asarray(valid, bool)
         if valid.shape != (self.num_envs,):
             raise ValueError(f"valid must have shape ({self.num_envs},), got {valid.shape}")
         self._write(fields, *step, valid)

@@ -270,22 +270,15 @@ class Sample:
     """float32 (B,): importance weights of prioritized replay, largest 1; None when uniform"""
 
 
-class ReplayBuffer:
-    """Preallocated ring storage of named fields, sampled uniformly or by priority.
+class RowStore:
+    """Preallocated ring storage of named fields, without sampling (the storage under
+    `ReplayBuffer` and the step replays).
 
-    Rows live in `[0, len(self))`; once full, the oldest row is overwritten first, so the buffer
-    always holds the newest `capacity` rows. `transform` (see `Transform`) rewrites the fields
-    of every `sample`; `minibatches` hands out stored rows as they are.
+    Rows live in `[0, len(self))`; once full, the oldest row is overwritten first, so the store
+    always holds the newest `capacity` rows.
     """
 
-    def __init__(
-        self,
-        spec: FieldSpec,
-        capacity: int,
-        *,
-        transform: Transform | None = None,
-        **sampling: Unpack[SamplingOptions],
-    ) -> None:
+    def __init__(self, spec: FieldSpec, capacity: int) -> None:
         if capacity <= 0:
             raise ValueError(f"capacity must be positive, got {capacity}")
         if not spec:
@@ -299,8 +292,6 @@ class ReplayBuffer:
             name: np.zeros((self.capacity, *shape), dtype=dtype)
             for name, (shape, dtype) in self.spec.items()
         }
-        self.sampler = Sampler(self.capacity, **sampling)
-        self.transform = transform
         self.pos = 0
         self.size = 0
         self.total_added = 0
@@ -309,13 +300,9 @@ class ReplayBuffer:
         return self.size
 
     @property
-    def prioritized(self) -> bool:
-        return self.sampler.prioritized
-
-    @property
     def nbytes(self) -> int:
-        """Bytes held by the preallocated storage and the sampler."""
-        return sum(a.nbytes for a in self.fields.values()) + self.sampler.nbytes
+        """Bytes held by the preallocated storage."""
+        return sum(a.nbytes for a in self.fields.values())
 
     def validate(self, batch: Mapping[str, Any]) -> tuple[Fields, int]:
         """Check names, shapes and dtypes; return the batch as arrays with a batch dimension."""
@@ -346,7 +333,7 @@ class ReplayBuffer:
         return arrays, rows
 
     def add(self, batch: Mapping[str, Any]) -> np.ndarray:
-        """Append one row or a batch of rows; return the indices written (now sampleable)."""
+        """Append one row or a batch of rows; return the indices written."""
         arrays, rows = self.validate(batch)
         if rows > self.capacity:  # only the newest rows can survive
             arrays = {k: v[-self.capacity :] for k, v in arrays.items()}
@@ -355,16 +342,95 @@ class ReplayBuffer:
         index = (self.pos + np.arange(rows)) % self.capacity
         for name, arr in arrays.items():
             self.fields[name][index] = arr
+        self._advance(rows)
+        return index
+
+    def add_checked_row(self, row: Mapping[str, np.ndarray]) -> int:
+        """Append one row whose every field the caller has already checked against the spec
+        (the per-step path of the step replays, where `validate` would cost more than the
+        write); return its index."""
+        index = self.pos
+        for name, arr in row.items():
+            self.fields[name][index] = arr
+        self._advance(1)
+        return index
+
+    def _advance(self, rows: int) -> None:
         self.pos = (self.pos + rows) % self.capacity
         self.size = min(self.size + rows, self.capacity)
         self.total_added += rows
-        self.sampler.enable(index)
-        return index
 
     def get(self, index: np.ndarray) -> Fields:
         """Every field at rows `index` (copies)."""
         index = np.asarray(index, dtype=np.int64)
         return {name: arr[index] for name, arr in self.fields.items()}
+
+    def clear(self) -> None:
+        self.pos = 0
+        self.size = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """Numpy arrays and JSON values only; rows outside `[0, len)` are not stored."""
+        return {
+            "spec": self._spec_json(),
+            "capacity": self.capacity,
+            "pos": self.pos,
+            "size": self.size,
+            "total_added": self.total_added,
+            "fields": {name: arr[: self.size].copy() for name, arr in self.fields.items()},
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if (state["spec"], state["capacity"]) != (self._spec_json(), self.capacity):
+            raise ValueError(
+                f"replay state does not fit this buffer: saved spec {state['spec']}, capacity "
+                f"{state['capacity']}; buffer has {self._spec_json()}, {self.capacity}"
+            )
+        size = int(state["size"])
+        for name, arr in state["fields"].items():
+            if np.shape(arr) != (size, *self.spec[name][0]):
+                raise ValueError(f"replay state: field {name!r} has shape {np.shape(arr)}")
+            self.fields[name][:size] = arr
+        self.pos, self.size = int(state["pos"]), size
+        self.total_added = int(state["total_added"])
+
+    def _spec_json(self) -> dict[str, list[Any]]:
+        return {n: [list(s), d.str] for n, (s, d) in self.spec.items()}
+
+
+class ReplayBuffer(RowStore):
+    """Ring storage of named fields, sampled uniformly or by priority.
+
+    `transform` (see `Transform`) rewrites the fields of every `sample`; `minibatches` hands
+    out stored rows as they are.
+    """
+
+    def __init__(
+        self,
+        spec: FieldSpec,
+        capacity: int,
+        *,
+        transform: Transform | None = None,
+        **sampling: Unpack[SamplingOptions],
+    ) -> None:
+        super().__init__(spec, capacity)
+        self.sampler = Sampler(self.capacity, **sampling)
+        self.transform = transform
+
+    @property
+    def prioritized(self) -> bool:
+        return self.sampler.prioritized
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the preallocated storage and the sampler."""
+        return super().nbytes + self.sampler.nbytes
+
+    def add(self, batch: Mapping[str, Any]) -> np.ndarray:
+        """Append one row or a batch of rows; return the indices written (now sampleable)."""
+        index = super().add(batch)
+        self.sampler.enable(index)
+        return index
 
     def sample(self, n: int, rng: np.random.Generator, beta: float | None = None) -> Sample:
         """n rows drawn with replacement, uniformly or by priority (`beta` overrides the
@@ -402,39 +468,21 @@ class ReplayBuffer:
         return arr.reshape(self.size // num_envs, num_envs, *arr.shape[1:])
 
     def clear(self) -> None:
-        self.pos = 0
-        self.size = 0
+        super().clear()
         self.sampler.clear()
 
     def state_dict(self) -> dict[str, Any]:
-        """Numpy arrays and JSON values only; rows outside `[0, len)` are not stored."""
         return {
-            "spec": self._spec_json(),
-            "capacity": self.capacity,
+            **super().state_dict(),
             "prioritized": self.prioritized,
-            "pos": self.pos,
-            "size": self.size,
-            "total_added": self.total_added,
-            "fields": {name: arr[: self.size].copy() for name, arr in self.fields.items()},
             "sampler": self.sampler.state_dict(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        saved = (state["spec"], state["capacity"], state["prioritized"])
-        if saved != (self._spec_json(), self.capacity, self.prioritized):
+        if state["prioritized"] != self.prioritized:
             raise ValueError(
-                f"replay state does not fit this buffer: saved spec {state['spec']}, capacity "
-                f"{state['capacity']}, prioritized {state['prioritized']}; buffer has "
-                f"{self._spec_json()}, {self.capacity}, {self.prioritized}"
+                f"replay state does not fit this buffer: saved prioritized="
+                f"{state['prioritized']}, buffer prioritized={self.prioritized}"
             )
-        size = int(state["size"])
-        for name, arr in state["fields"].items():
-            if np.shape(arr) != (size, *self.spec[name][0]):
-                raise ValueError(f"replay state: field {name!r} has shape {np.shape(arr)}")
-            self.fields[name][:size] = arr
+        super().load_state_dict(state)
         self.sampler.load_state_dict(state["sampler"])
-        self.pos, self.size = int(state["pos"]), size
-        self.total_added = int(state["total_added"])
-
-    def _spec_json(self) -> dict[str, list[Any]]:
-        return {n: [list(s), d.str] for n, (s, d) in self.spec.items()}

@@ -360,7 +360,7 @@ def test_transition_replay_transform_and_bad_input() -> None:
         _step(replay, 6, np.array([np.nan], np.float32), no, no)
     with pytest.raises(ValueError, match=r"valid must have shape \(1,\)"):
         _step(replay, 6, one, no, no, valid=np.ones(2, bool))
-    with pytest.raises(ValueError, match="field 'obs'"):
+    with pytest.raises(ValueError, match=r"obs must have shape \(1, 2\)"):
         replay.add(np.zeros(1, int), one, no, no, np.zeros((1, 2)), obs=np.zeros((1, 3)),
                    next_mask=np.ones((1, 3), bool))  # fmt: skip
     with pytest.raises(ValueError, match="too small"):
