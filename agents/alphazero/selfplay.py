@@ -76,10 +76,12 @@ class SelfPlayWorker:
     """Plays self-play games with batched search (see the module docstring)."""
 
     def __init__(self, game: GoGame, evaluator: Evaluator, config: SelfPlayConfig,
-                 seed: int) -> None:
+                 rng: np.random.Generator | int) -> None:
         self.game = game
         self.config = config
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(rng)
+        self.finished: tuple[list[float], list[int]] = ([], [])
+        """(black's utility, length) of each game of the last `play`."""
         self.search = BatchedSearch(game, evaluator, config.search, config.parallel_games,
                                     score_weight=config.score_weight)
 
@@ -102,6 +104,7 @@ class SelfPlayWorker:
         stats = {"games": 0, "moves": 0, "black_wins": 0, "resigned": 0, "played_out": 0,
                  "false_resign": 0, "would_resign": 0, "length_sum": 0}
         evals_before = self.search.evaluations
+        self.finished = ([], [])
         while running.any():
             seeds = self.rng.integers(2**63, size=lanes_n)
             full = self.rng.random(lanes_n) < cfg.full_search_share
@@ -137,6 +140,8 @@ class SelfPlayWorker:
                     stats["resigned"] += 1
                 self._finish(lane, black, out, stats)
                 stats["length_sum"] += int(moves[b])
+                self.finished[0].append(black)
+                self.finished[1].append(int(moves[b]))
                 if started < games:
                     batch.put([b], fresh)
                     lanes[b] = self._new_lane()

@@ -1,0 +1,380 @@
+"""`rlsuite train alphazero`: self-play -> train -> evaluate inside the shared run layer.
+
+`AlphaZeroAlgorithm` supplies `collect` (a round of self-play games into the replay buffer),
+`learn` (gradient steps in proportion to the new positions), `evaluate` (games against the
+previous best network and the greedy player, with an Elo estimate) and its state;
+`rlsuite.run` does the rest (run directory, TensorBoard, checkpoints, `--resume`,
+`--max-minutes`, signals). Positions count as env steps. Each evaluation also writes a model
+file of the current network under `RUN/snapshots/` (what `az:RUN/snapshots/step-N.safetensors`
+plays), and the best network so far is kept in the checkpoint.
+
+GnuGo is a front-end player (GTP lives in `rlsuite.gtp`, above the agents layer), so matches
+against it run through the arena: `rlsuite arena --players az:RUN gnugo:10 ...`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from rlsuite.agents.alphazero.model import ModelInfo, check_same, save_model
+from rlsuite.agents.alphazero.network import InferenceNet, NetConfig, PolicyValueNet
+from rlsuite.agents.alphazero.search import BatchedSearch, SearchConfig
+from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker, go_utilities
+from rlsuite.envs.go import GoGame
+from rlsuite.envs.go.symmetry import NUM_SYMMETRIES, action_permutations, transform_planes
+from rlsuite.player import GreedyPlayer
+from rlsuite.replay import Fields, ReplayBuffer
+from rlsuite.run import RunConfig, RunContext, RunState, load_optimizer_state, optimizer_state, run
+
+SIZE_PRESETS: dict[int, dict[str, Any]] = {
+    5: {"komi": 24.5, "simulations": 32, "total_steps": 20_000_000},
+    7: {"komi": 8.5, "simulations": 48, "channels": 48, "blocks": 4, "total_steps": 40_000_000},
+    9: {"komi": 7.5, "simulations": 64, "channels": 64, "blocks": 6, "total_steps": 80_000_000},
+}
+"""Defaults per board size, applied before command-line flags (`--board-size 7`)."""
+
+
+@dataclass(kw_only=True)
+class AlphaZeroConfig(RunConfig):
+    """AlphaZero on Go (flags: `--board-size 5 --simulations 32 --max-minutes 60`)."""
+
+    env: str = "rlsuite/Go-v0"
+    """only `rlsuite/Go-v0` for now"""
+    board_size: int = 5
+    komi: float = 24.5
+    """komi to white; 24.5 on 5x5 means black wins only by taking the whole board"""
+    superko: Literal["positional", "simple"] = "positional"
+    history: int = 4
+    """past boards per colour in the network input"""
+    blocks: int = 3
+    channels: int = 32
+    simulations: int = 32
+    """search simulations per self-play move"""
+    search: Literal["gumbel", "puct"] = "gumbel"
+    max_considered: int = 16
+    """Gumbel: root actions considered by sequential halving"""
+    parallel_games: int = 128
+    """self-play games searched together (one network batch)"""
+    games_per_collect: int = 128
+    """complete self-play games per collect round"""
+    score_weight: float = 0.3
+    """weight of the area margin in the value target and search utility (0: win/loss only)"""
+    temperature_moves: int = 8
+    """PUCT: moves sampled in proportion to visits at the start of each game"""
+    resign_threshold: float | None = None
+    """resign below this root value (None: never)"""
+    resign_playout_share: float = 0.2
+    """share of games played out to count false resignations"""
+    full_search_share: float = 1.0
+    """playout-cap randomisation: share of moves searched in full and recorded (1: off)"""
+    fast_simulations: int = 8
+    replay_size: int = 200_000
+    """positions kept for training"""
+    batch_size: int = 256
+    replay_ratio: float = 4.0
+    """samples drawn per new position (before the 8 symmetries)"""
+    min_replay: int = 2_000
+    """positions needed before the first gradient step"""
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    eval_simulations: int = 32
+    """simulations per move in evaluation games"""
+    total_steps: int = 20_000_000
+    log_every: int = 5_000
+    eval_every: int = 100_000
+    eval_episodes: int = 20
+    """evaluation games against each opponent (half with each colour)"""
+    checkpoint_every: int = 50_000
+    keep_checkpoints: int = 3
+
+    def validate(self) -> None:
+        super().validate()
+        if self.env != "rlsuite/Go-v0":
+            raise ValueError(f"alphazero trains on rlsuite/Go-v0 only, got env {self.env!r}")
+        for name in ("board_size", "history", "blocks", "channels", "simulations",
+                     "parallel_games", "games_per_collect", "replay_size", "batch_size",
+                     "min_replay", "eval_simulations", "max_considered", "fast_simulations"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.score_weight < 1:
+            raise ValueError(f"score_weight must be in [0, 1), got {self.score_weight}")
+        if not 0 < self.full_search_share <= 1:
+            raise ValueError(f"full_search_share must be in (0, 1], got {self.full_search_share}")
+
+
+class BoardSymmetries:
+    """Replay transform: one of the 8 board symmetries per sampled row, drawn from the
+    sampler's generator, applied alike to the planes, the policy target and the mask."""
+
+    def __init__(self, board_size: int) -> None:
+        self.n = board_size
+        self.perms = action_permutations(board_size)
+
+    def __call__(self, fields: Fields, rng: np.random.Generator) -> Fields:
+        ks = rng.integers(NUM_SYMMETRIES, size=fields["planes"].shape[0])
+        planes, policy, mask = fields["planes"], fields["policy"], fields["mask"]
+        for k in range(1, NUM_SYMMETRIES):
+            rows = np.flatnonzero(ks == k)
+            if rows.size == 0:
+                continue
+            planes[rows] = transform_planes(planes[rows], k)
+            moved_policy = np.empty_like(policy[rows])
+            moved_policy[:, self.perms[k]] = policy[rows]
+            policy[rows] = moved_policy
+            moved_mask = np.empty_like(mask[rows])
+            moved_mask[:, self.perms[k]] = mask[rows]
+            mask[rows] = moved_mask
+        return fields
+
+
+class AlphaZeroAlgorithm:
+    """Self-play, learning and evaluation for `rlsuite.run` (see the module docstring)."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        c: AlphaZeroConfig = ctx.config  # type: ignore[assignment]
+        self.config = c
+        self.ctx = ctx
+        self.game = GoGame(c.board_size, c.komi, superko=c.superko, history=c.history)
+        planes = self.game.observation_shape
+        self.info = ModelInfo(
+            net=NetConfig(in_channels=planes[0], board_size=c.board_size,
+                          num_actions=self.game.num_actions, blocks=c.blocks,
+                          channels=c.channels),
+            board_size=c.board_size, komi=c.komi, rules=self.game.rules, superko=c.superko,
+            history=c.history, score_weight=c.score_weight,
+        )
+        self.net = PolicyValueNet(self.info.net)
+        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=c.learning_rate,
+                                           weight_decay=c.weight_decay)
+        actions = self.game.num_actions
+        self.replay = ReplayBuffer(
+            {"planes": (planes, np.uint8), "policy": ((actions,), np.float32),
+             "mask": ((actions,), np.bool_), "value": ((), np.float32)},
+            c.replay_size, transform=BoardSymmetries(c.board_size),
+        )
+        search = SearchConfig(simulations=c.simulations, algorithm=c.search,
+                              max_considered=c.max_considered)
+        self.worker = SelfPlayWorker(self.game, InferenceNet(self.net), SelfPlayConfig(
+            parallel_games=c.parallel_games, search=search, temperature_moves=c.temperature_moves,
+            score_weight=c.score_weight, resign_threshold=c.resign_threshold,
+            resign_playout_share=c.resign_playout_share, full_search_share=c.full_search_share,
+            fast_simulations=c.fast_simulations), ctx.rng)
+        self.new_positions = 0
+        self.best = PolicyValueNet(self.info.net)
+        self.best.load_state_dict(self.net.state_dict())
+        self.best_elo = 0.0
+        self.elo = 0.0
+
+    # ----- collect / learn ----------------------------------------------------------------
+
+    def collect(self, state: RunState) -> Mapping[str, float]:
+        self.worker.set_evaluator(InferenceNet(self.net))
+        evals_before = self.worker.search.evaluations
+        tic = time.perf_counter()
+        records, stats = self.worker.play(self.config.games_per_collect)
+        seconds = max(time.perf_counter() - tic, 1e-9)
+        if records:
+            self.replay.add(records)
+            self.new_positions += len(records["value"])
+        state.env_steps += int(stats["moves"])
+        games = int(stats["games"])
+        state.record_episodes(*self.worker.finished)
+        sims = self.worker.search.evaluations - evals_before
+        out = {
+            "selfplay/games_per_s": games / seconds,
+            "selfplay/positions_per_s": stats["moves"] / seconds,
+            "selfplay/sims_per_s": sims / seconds,
+            "selfplay/black_win_rate": stats["black_wins"] / games,
+            "selfplay/game_length": stats["length_sum"] / games,
+            "selfplay/replay_size": float(len(self.replay)),
+        }
+        if stats["played_out"]:
+            out["selfplay/resigned_share"] = stats["resigned"] / games
+            out["selfplay/false_resign_rate"] = stats["false_resign"] / max(
+                stats["would_resign"], 1)
+        return out
+
+    def learn(self, state: RunState) -> Mapping[str, float]:
+        c = self.config
+        if len(self.replay) < c.min_replay:
+            return {}
+        steps = max(1, round(self.new_positions * c.replay_ratio / c.batch_size))
+        self.new_positions = 0
+        self.net.train()
+        sums: dict[str, float] = {}
+        for _ in range(steps):
+            metrics = self._step()
+            for k, v in metrics.items():
+                sums[k] = sums.get(k, 0.0) + v
+        state.updates += steps
+        return {k: v / steps for k, v in sums.items()}
+
+    def _step(self) -> dict[str, float]:
+        sample = self.replay.sample(self.config.batch_size, self.ctx.rng).fields
+        planes = torch.from_numpy(sample["planes"]).float()
+        target_policy = torch.from_numpy(sample["policy"])
+        mask = torch.from_numpy(sample["mask"])
+        target_value = torch.from_numpy(sample["value"])
+        logits, value = self.net(planes)
+        log_p = torch.log_softmax(logits.masked_fill(~mask, -1e9), dim=-1)
+        policy_loss = -(target_policy * log_p).sum(-1).mean()
+        value_loss = F.mse_loss(value, target_value)
+        loss = policy_loss + value_loss
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        with torch.no_grad():
+            p = log_p.exp()
+            entropy = -(p * log_p.masked_fill(~mask, 0)).sum(-1).mean()
+            target_entropy = -(target_policy * torch.log(target_policy.clamp_min(1e-12))).sum(-1)
+            accuracy = ((value > 0) == (target_value > 0)).float().mean()
+        return {"losses/policy": policy_loss.item(), "losses/value": value_loss.item(),
+                "losses/total": loss.item(), "losses/policy_entropy": float(entropy),
+                "losses/target_entropy": float(target_entropy.mean()),
+                "losses/value_accuracy": float(accuracy)}
+
+    # ----- evaluation ---------------------------------------------------------------------
+
+    def evaluate(self, state: RunState) -> Mapping[str, float]:
+        c = self.config
+        if c.eval_episodes < 1:
+            return {}
+        rng = np.random.default_rng(c.seed + 7919 * (state.env_steps + 1))
+        self.net.eval()
+        current = InferenceNet(self.net)
+        wins_best = play_batch_match(self.game, current, InferenceNet(self.best),
+                                     c.eval_episodes, c.eval_simulations, c.score_weight, rng)
+        wins_greedy = play_greedy_match(self.game, current, c.eval_episodes, c.eval_simulations,
+                                        c.score_weight, rng)
+        rate = wins_best / c.eval_episodes
+        self.elo = self.best_elo + elo_gap(rate)
+        if rate > 0.55:
+            self.best.load_state_dict(self.net.state_dict())
+            self.best_elo = self.elo
+        snapshot = self.ctx.run_dir / "snapshots" / f"step-{state.env_steps:010d}.safetensors"
+        save_model(snapshot, self.net, self.info)
+        return {"eval/win_rate_vs_best": rate,
+                "eval/win_rate_vs_greedy": wins_greedy / c.eval_episodes,
+                "eval/elo": self.elo, "eval/best_elo": self.best_elo}
+
+    # ----- state ----------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model_info": self.info.to_json(),
+            "net": dict(self.net.state_dict()),
+            "best": dict(self.best.state_dict()),
+            "optimizer": optimizer_state(self.optimizer),
+            "new_positions": self.new_positions,
+            "elo": self.elo,
+            "best_elo": self.best_elo,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        saved = ModelInfo.from_json(state["model_info"], "checkpoint")
+        check_same(self.info, saved, "the checkpoint")
+        self.net.load_state_dict(state["net"])
+        self.best.load_state_dict(state["best"])
+        load_optimizer_state(self.optimizer, state["optimizer"])
+        self.new_positions = int(state["new_positions"])
+        self.elo = float(state["elo"])
+        self.best_elo = float(state["best_elo"])
+
+    def large_state_dict(self) -> dict[str, Any]:
+        return {"replay": self.replay.state_dict()}
+
+    def load_large_state_dict(self, state: dict[str, Any]) -> None:
+        self.replay.load_state_dict(state["replay"])
+
+
+def elo_gap(win_rate: float, games_cap: float = 0.02) -> float:
+    """Elo difference implied by a win rate (clipped away from 0 and 1)."""
+    p = min(max(win_rate, games_cap), 1 - games_cap)
+    return 400.0 * math.log10(p / (1 - p))
+
+
+def play_batch_match(game: GoGame, net_a: Any, net_b: Any, games: int, simulations: int,
+                     score_weight: float, rng: np.random.Generator) -> int:
+    """Games between two networks, all at once (each side's search batched over the games it
+    is to move in); net_a is black in the first half. Returns net_a's wins."""
+    from rlsuite.agents.alphazero.player import play_config
+
+    config = dataclasses.replace(play_config(simulations), algorithm="gumbel")
+    searches = [BatchedSearch(game, net, config, games, score_weight=score_weight)
+                for net in (net_a, net_b)]
+    batch = game.initial_batch(games)
+    a_is_black = np.arange(games) < (games + 1) // 2
+    while not game.is_terminal_batch(batch).all():
+        running = ~game.is_terminal_batch(batch)
+        black = batch.to_play == 0
+        actions = np.full(games, -1, np.int64)
+        for side, search in enumerate(searches):
+            turn = running & ((black == a_is_black) if side == 0 else (black != a_is_black))
+            if turn.any():
+                result = search.search(batch, rng.integers(2**63, size=games), active=turn)
+                actions[turn] = result.action[turn]
+        game.next_states(batch, actions, inplace=True)
+    black_wins = go_utilities(game, batch, 0.0) > 0
+    return int(np.sum(black_wins == a_is_black))
+
+
+def play_greedy_match(game: GoGame, net: Any, games: int, simulations: int,
+                      score_weight: float, rng: np.random.Generator) -> int:
+    """Games of a network (searching) against the greedy player; returns the network's wins."""
+    from rlsuite.agents.alphazero.player import play_config
+
+    search = BatchedSearch(game, net, play_config(simulations), 1, score_weight=score_weight)
+    greedy = GreedyPlayer(int(rng.integers(2**31)))
+    greedy.reset(game)
+    wins = 0
+    for g in range(games):
+        net_colour = 0 if g < (games + 1) // 2 else 1
+        state = game.initial_state()
+        while not game.is_terminal(state):
+            if game.to_play(state) == net_colour:
+                search.reset()
+                batch = game.stack([state])
+                action = int(search.search(batch, rng.integers(2**63, size=1)).action[0])
+            else:
+                action = greedy.act(state)
+            state = game.next_state(state, action)
+        black_won = game.score(state) > 0
+        wins += int(black_won == (net_colour == 0))
+    return wins
+
+
+def train(config: AlphaZeroConfig) -> Path:
+    """Train (or, with `config.resume`, continue) one run; return its run directory."""
+    return run(AlphaZeroAlgorithm, config)
+
+
+def parse_args(argv: Sequence[str] | None) -> AlphaZeroConfig:
+    """Flags over the defaults of the board size asked for (`SIZE_PRESETS`)."""
+    import tyro
+
+    from rlsuite.config import apply_overrides, flag_value, parse
+
+    args = list(argv or [])
+    if flag_value(args, "resume"):
+        return parse(AlphaZeroConfig, args, prog="rlsuite train alphazero")
+    size = flag_value(args, "board_size")
+    default = AlphaZeroConfig()
+    if size is not None and size.isdigit() and int(size) in SIZE_PRESETS:
+        default = apply_overrides(default, {"board_size": int(size), **SIZE_PRESETS[int(size)]})
+    return tyro.cli(AlphaZeroConfig, default=default, args=args, prog="rlsuite train alphazero")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    run_dir = train(parse_args(argv))
+    print(run_dir)
+    return 0
