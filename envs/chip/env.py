@@ -7,8 +7,11 @@
   wirelength scale ((W + H) x total net weight), so an episode sums to minus the normalised
   wirelength gained; "sparse": 0 until the end, then minus the proxy cost. A dead end (next
   macro has no legal cell) ends the episode with `-infeasible_cost` added.
-- An illegal action raises ValueError (`illegal_action="raise"`), or with "penalize" costs
-  `illegal_penalty`, places nothing and counts towards `max_steps` (then truncation).
+- An action that is not an integer in 0..rows*cols-1 (a string, a float, a bool, None) is
+  always a ValueError. A cell outside the mask follows `illegal_action`, named and valued as
+  in Go-v0: "lose" (the default, PettingZoo's convention: the episode ends there as a loss,
+  reward `-infeasible_cost` like a dead end, with `info["illegal_move"]` saying why), or
+  "raise" (ValueError naming the cell).
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ from gymnasium import spaces
 
 from rlsuite.envs.chip.game import ChipGame
 from rlsuite.envs.chip.netlist import Netlist
-from rlsuite.envs.chip.placement import PlacementState
+from rlsuite.envs.chip.placement import PlacementState, check_cell
 
 REWARDS = ("dense", "sparse")
-ILLEGAL = ("raise", "penalize")
+ILLEGAL = ("lose", "raise")
 
 
 class ChipPlacementEnv(gym.Env):
@@ -38,12 +41,10 @@ class ChipPlacementEnv(gym.Env):
         grid: int | tuple[int, int] | None = None,
         reward: str = "dense",
         order: str | Sequence[str | int] = "area",
-        illegal_action: str = "raise",
-        illegal_penalty: float = 1.0,
+        illegal_action: str = "lose",
         infeasible_cost: float = 2.0,
         congestion_weight: float = 0.5,
         density_weight: float = 1.0,
-        max_steps: int | None = None,
         render_mode: str | None = None,
         render_size: int = 512,
         show_congestion: bool = False,
@@ -59,8 +60,6 @@ class ChipPlacementEnv(gym.Env):
         self.model = self.game.model
         self.reward_mode = reward
         self.illegal_action = illegal_action
-        self.illegal_penalty = float(illegal_penalty)
-        self.max_steps = max_steps if max_steps is not None else 4 * self.model.num_macros
         self.render_mode = render_mode
         self.render_size = render_size
         self.show_congestion = show_congestion
@@ -69,33 +68,30 @@ class ChipPlacementEnv(gym.Env):
         self._norm = self.model.netlist.wirelength_norm
         self._window: Any = None
         self.state: PlacementState = self.game.initial_state()
-        self._steps = 0
+        self._lost = False  # an illegal move ended the episode (illegal_action="lose")
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.state = self.game.initial_state(self.np_random)
-        self._steps = 0
+        self._lost = False
         if self.render_mode == "human":
             self.render()
         return self.game.encode(self.state), self._info()
 
     def step(self, action):
-        if self.game.is_terminal(self.state):
+        if self._lost or self.game.is_terminal(self.state):
             raise RuntimeError("step() called on a finished episode: call reset() first")
-        action = int(action)
-        self._steps += 1
+        action = check_cell(action, self.game.num_actions)
         info: dict[str, Any] = {}
-        legal = self.game.legal_mask(self.state)
-        if not (0 <= action < self.game.num_actions and legal[action]):
+        if not self.game.legal_mask(self.state)[action]:
+            why = (f"illegal action {action}: cell not in the action mask (off the canvas or "
+                   "overlapping)")
             if self.illegal_action == "raise":
-                raise ValueError(
-                    f"illegal action {action}: cell not in the action mask (outside the grid, "
-                    "off the canvas or overlapping); pass illegal_action='penalize' to allow"
-                )
-            info["illegal_action"] = True
-            truncated = self._steps >= self.max_steps
-            return (self.game.encode(self.state), -self.illegal_penalty, False, truncated,
+                raise ValueError(why)
+            self._lost = True
+            info["illegal_move"] = why
+            return (self.game.encode(self.state), -float(self.game.infeasible_cost), True, False,
                     self._info(info))
         self.state, delta = self.model.place(self.state, action)
         reward = -delta / self._norm if self.reward_mode == "dense" else 0.0
@@ -109,10 +105,9 @@ class ChipPlacementEnv(gym.Env):
             else:
                 info["infeasible"] = True
                 reward -= self.game.infeasible_cost
-        truncated = not terminated and self._steps >= self.max_steps
         if self.render_mode == "human":
             self.render()
-        return self.game.encode(self.state), float(reward), terminated, truncated, self._info(info)
+        return self.game.encode(self.state), float(reward), terminated, False, self._info(info)
 
     def action_masks(self) -> np.ndarray:
         """bool[rows * cols] legal cells for the next macro (sb3-contrib MaskablePPO)."""

@@ -16,7 +16,7 @@ import numpy as np
 from rlsuite.envs.chip.baselines import evaluate_placement
 from rlsuite.envs.chip.loader import load_netlist
 from rlsuite.envs.chip.netlist import Netlist
-from rlsuite.envs.chip.placement import PlacementModel, PlacementState
+from rlsuite.envs.chip.placement import PlacementModel, PlacementState, check_cell
 from rlsuite.envs.chip.synthetic import synthetic_netlist
 
 NUM_PLANES = 5
@@ -78,9 +78,13 @@ class ChipGame:
         return self.model.initial_state()
 
     def next_state(self, state: PlacementState, action: int) -> PlacementState:
-        return self.model.place(state, int(action))[0]
+        """The state after placing the next macro at cell `action`; ValueError for a foreign
+        state, a non-cell action or an illegal cell."""
+        self.model.check_state(state)
+        return self.model.place(state, check_cell(action, self.num_actions))[0]
 
     def legal_mask(self, state: PlacementState) -> np.ndarray:
+        self.model.check_state(state)
         return self.model.position_mask(state).ravel().copy()
 
     def to_play(self, state: PlacementState) -> int:
@@ -111,6 +115,7 @@ class ChipGame:
     def encode(self, state: PlacementState) -> np.ndarray:
         """float32[5, rows, cols] planes in [0, 1]."""
         m = self.model
+        m.check_state(state)
         planes = np.zeros(self.observation_shape, dtype=np.float32)
         planes[0] = state.occupancy
         for slot, k in ((1, state.step), (3, state.step + 1)):
@@ -122,6 +127,7 @@ class ChipGame:
         return planes
 
     def greedy_action(self, state: PlacementState, rng: np.random.Generator | None = None) -> int:
+        self.model.check_state(state)
         return self.model.greedy_cell(state, rng)
 
     # batched forms: loops over states (each step is already compiled inside)

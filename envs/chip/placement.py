@@ -21,6 +21,7 @@ running total equals `Netlist.hpwl` of the placement, so dense rewards sum to th
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import numba
@@ -129,6 +130,20 @@ def _join(nets, dlo, dhi, weight, lo, hi, cx, cy):
         hi[n, 1] = max(hi[n, 1], cy + dhi[j, 1])
         delta += weight[n] * ((hi[n, 0] - lo[n, 0]) + (hi[n, 1] - lo[n, 1]) - old)
     return delta
+
+
+def check_cell(action: object, num_actions: int) -> int:
+    """`action` as an int if it is an integer (not a bool) in 0..num_actions-1, else
+    ValueError: '22', 22.9, True and None are not cells."""
+    try:
+        value = operator.index(action)  # type: ignore[arg-type]
+    except TypeError:
+        raise ValueError(f"action must be an integer cell, got {action!r}") from None
+    if isinstance(action, bool | np.bool_):
+        raise ValueError(f"action must be an integer cell, got {action!r}")
+    if not 0 <= value < num_actions:
+        raise ValueError(f"action {value} is outside the grid's cells 0..{num_actions - 1}")
+    return value
 
 
 class PlacementState:
@@ -315,6 +330,25 @@ class PlacementModel:
             0, np.full(self.num_macros, -1, dtype=np.int64), self.init_lo.copy(),
             self.init_hi.copy(), np.minimum(occupancy, 1.0).astype(np.float32), self.hpwl0,
         )
+
+    def check_state(self, state: object) -> None:
+        """ValueError unless `state` is a PlacementState of this model: the compiled masks
+        index its arrays without bounds checks, so a foreign or corrupted one must stop here."""
+        if not isinstance(state, PlacementState):
+            raise ValueError(f"expected a PlacementState, got {type(state).__name__}")
+        k, m = self.num_macros, self.netlist.num_nets
+        shapes = {"cells": (state.cells, (k,), np.int64), "lo": (state.lo, (m, 2), np.float64),
+                  "hi": (state.hi, (m, 2), np.float64),
+                  "occupancy": (state.occupancy, (self.rows, self.cols), np.float32)}
+        for name, (array, shape, dtype) in shapes.items():
+            if not isinstance(array, np.ndarray) or array.shape != shape or array.dtype != dtype:
+                raise ValueError(f"state.{name} must be {np.dtype(dtype).name}{list(shape)}")
+        step = state.step
+        if isinstance(step, bool) or not isinstance(step, int | np.integer) or not 0 <= step <= k:
+            raise ValueError(f"state.step must be an int in 0..{k}, got {step!r}")
+        placed, rest = state.cells[:step], state.cells[step:]
+        if np.any((placed < 0) | (placed >= self.num_cells)) or np.any(rest != -1):
+            raise ValueError("state.cells must hold a grid cell for each placed macro, then -1")
 
     def is_complete(self, state: PlacementState) -> bool:
         return state.step >= self.num_macros

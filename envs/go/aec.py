@@ -3,8 +3,9 @@
 Agents are "black_0" and "white_0" (PettingZoo's classic naming). Each observation is a dict
 of the AlphaGo Zero planes seen from that agent's side and an int8 `action_mask`, nonzero
 only for the agent to move. Rewards arrive at the end: +1 / -1 / 0 from `GoGame.returns`.
-An illegal move raises ValueError, or with `illegal_action="lose"` ends the game with -1
-for the offender and +1 for the other.
+An illegal move ends the game with -1 for the offender and +1 for the other, its reason in
+the offender's `info["illegal_move"]` (PettingZoo's convention, `illegal_action="lose"`, the
+default); `illegal_action="raise"` raises ValueError instead.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ AGENTS = ("black_0", "white_0")
 
 class GoAEC(AECEnv):
     """Go for two agents; see the module docstring. Arguments are those of `GoGame`, plus
-    `illegal_action` ("raise" or "lose") and `render_mode` (None, "human", "rgb_array")."""
+    `illegal_action` ("lose" or "raise") and `render_mode` (None, "human", "rgb_array")."""
 
     metadata = {
         "render_modes": ["human", "rgb_array"],
@@ -42,7 +43,7 @@ class GoAEC(AECEnv):
         allow_suicide: bool = False,
         max_moves: int | None = None,
         history: int = 8,
-        illegal_action: Literal["raise", "lose"] = "raise",
+        illegal_action: Literal["lose", "raise"] = "lose",
         render_mode: str | None = None,
     ) -> None:
         super().__init__()

@@ -37,8 +37,10 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
         board_size, komi, rules, superko, allow_suicide, max_moves, history: as `GoGame`.
         opponent: "random", "greedy", or a `Player` (kept as given across resets).
         agent_color: "black", "white" or "random" (drawn at each reset).
-        illegal_action: "raise" (ValueError naming the move and why) or "lose" (the game
-            ends there with reward -1 and `info["illegal_move"]` saying why).
+        illegal_action: "lose" (the default, PettingZoo's convention: the game ends there
+            with reward -1 and `info["illegal_move"]` saying why) or "raise" (ValueError
+            naming the move and why). An action that is not an integer in range is always a
+            ValueError.
         render_mode: None, "human" (a pygame window) or "rgb_array".
     """
 
@@ -52,7 +54,7 @@ class GoEnv(gym.Env[np.ndarray, np.int64]):
         superko: Superko = "positional",
         opponent: str | Player = "random",
         agent_color: Colour = "black",
-        illegal_action: Literal["raise", "lose"] = "raise",
+        illegal_action: Literal["lose", "raise"] = "lose",
         history: int = 8,
         max_moves: int | None = None,
         render_mode: str | None = None,

@@ -28,13 +28,15 @@ def make(**kwargs) -> ChipPlacementEnv:
 def test_gymnasium_and_sb3_checkers_pass():
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-    env = make(illegal_action="penalize", render_mode="rgb_array")
+    check_env(gym.make(ENV_ID).unwrapped)  # default arguments: arbitrary actions are stepped
+    env = make(render_mode="rgb_array")
     check_env(env)
     with warnings.catch_warnings():
         # SB3 guesses a 3-D Box is an image for its CNN policy; these planes are float features
         warnings.filterwarnings("ignore", message=".*is an image.*")
         warnings.filterwarnings("ignore", message=".*minimal resolution.*")
         sb3_check_env(env)
+        sb3_check_env(gym.make(ENV_ID))
 
 
 def test_registered_env_on_a_real_netlist(chip_data):
@@ -93,23 +95,44 @@ def test_sparse_reward_is_minus_proxy_cost_at_the_end():
     assert rewards[-1] < 0
 
 
-def test_illegal_actions_raise_or_are_penalised():
-    env = make()
+def test_illegal_cells_lose_by_default_or_raise():
+    env = make(illegal_action="raise")
     _, info = env.reset(seed=0)
     bad = int(np.flatnonzero(~info["action_mask"])[0])
     with pytest.raises(ValueError, match="illegal action"):
         env.step(bad)
-    with pytest.raises(ValueError, match="illegal action"):
-        env.step(env.action_space.n)  # off the grid
-    env = make(illegal_action="penalize", illegal_penalty=0.5, max_steps=3)
+    env = make(infeasible_cost=3.0)
     obs, info = env.reset(seed=0)
     obs2, r, term, trunc, info2 = env.step(bad)
-    assert r == -0.5 and not term and not trunc and info2["illegal_action"]
+    assert (r, term, trunc) == (-3.0, True, False) and "not in the action mask" in info2[
+        "illegal_move"]
     np.testing.assert_array_equal(obs, obs2)
-    env.step(bad)
-    assert env.step(bad)[3]  # third step reaches max_steps: truncated
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(first_legal(info))
+    env.reset(seed=0)
+    assert not env.step(first_legal(info))[2]  # a new episode after reset
     with pytest.raises(ValueError, match="reward must be one of"):
         make(reward="shaped")
+    with pytest.raises(ValueError, match="illegal_action must be one of"):
+        make(illegal_action="penalize")
+
+
+@pytest.mark.parametrize("action", ["22", 22.9, True, None, -1, 10**6, np.array([1, 2])])
+def test_non_cells_are_value_errors_whatever_the_illegal_option(action):
+    for option in ("lose", "raise"):
+        env = make(illegal_action=option)
+        env.reset(seed=0)
+        with pytest.raises(ValueError, match="action"):
+            env.step(action)
+
+
+def test_numpy_integers_are_cells():
+    env = make()
+    _, info = env.reset(seed=0)
+    cell = first_legal(info)
+    for action in (np.int64(cell), np.array(cell), np.uint8(cell)):
+        env.reset(seed=0)
+        assert "illegal_move" not in env.step(action)[4]
 
 
 def tight_netlist() -> Netlist:
@@ -203,10 +226,10 @@ def test_sb3_ppo_and_maskable_ppo_run_2k_steps():
 
     small = {"n_steps": 128, "batch_size": 128, "n_epochs": 1, "seed": 0, "device": "cpu",
              "policy_kwargs": {"net_arch": [64]}}
-    lenient = make_vec_env(lambda: make(illegal_action="penalize"), n_envs=4, seed=0)
+    lenient = make_vec_env(lambda: make(), n_envs=4, seed=0)  # illegal cells lose
     ppo = PPO("MlpPolicy", lenient, **small).learn(2048)
     assert ppo.num_timesteps >= 2048
     # strict env: a single unmasked illegal action would raise, so masks reach the policy
-    strict = make_vec_env(lambda: make(), n_envs=4, seed=0)
+    strict = make_vec_env(lambda: make(illegal_action="raise"), n_envs=4, seed=0)
     masked = MaskablePPO("MlpPolicy", strict, **small).learn(2048)
     assert masked.num_timesteps >= 2048

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlsuite.envs.chip import NetlistError, load_netlist, synthetic_netlist
+from rlsuite.envs.chip import ChipGame, NetlistError, load_netlist, synthetic_netlist
 from rlsuite.envs.chip.env import ChipPlacementEnv
 
 DIALECTS = Path(__file__).parent / "dialects"
@@ -137,3 +137,23 @@ def test_an_env_whose_first_macro_cannot_be_placed_is_refused():
     blocked = dataclasses.replace(nl, blockages=np.array([[*nl.bounds, 1.0]]))
     with pytest.raises(ValueError, match="has no legal cell"):
         ChipPlacementEnv(netlist=blocked)
+
+
+def test_chip_game_refuses_foreign_states_and_non_cells():
+    game = ChipGame(synthetic_netlist(4, 8, 8, seed=0))
+    state = game.initial_state()
+    cell = int(np.flatnonzero(game.legal_mask(state))[0])
+    for bad_state in (None, "state", game.initial_state().cells):
+        with pytest.raises(ValueError, match="expected a PlacementState"):
+            game.next_state(bad_state, cell)
+    for action in ("22", 22.9, True, None):
+        with pytest.raises(ValueError, match="action"):
+            game.next_state(state, action)
+    corrupt = state.copy()
+    corrupt.lo = corrupt.lo[:1]
+    with pytest.raises(ValueError, match=r"state\.lo must be float64"):
+        game.legal_mask(corrupt)
+    corrupt = state.copy()
+    corrupt.step = 2  # claims two macros placed, cells say none
+    with pytest.raises(ValueError, match=r"state\.cells"):
+        game.greedy_action(corrupt)

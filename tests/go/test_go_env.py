@@ -28,10 +28,10 @@ def test_registered_id_builds_a_go_env():
 def test_gymnasium_env_checker_passes():
     from gymnasium.utils.env_checker import check_env
 
-    env = make(board_size=5, illegal_action="lose", render_mode="rgb_array")
+    check_env(make().unwrapped)  # default arguments: the checker steps arbitrary actions
+    env = make(board_size=5, render_mode="rgb_array")
     check_env(env.unwrapped, skip_render_check=False)
-    # the checker steps with arbitrary actions: only the "lose" option survives those
-    env = make(board_size=5, agent_color="white", opponent="greedy", illegal_action="lose")
+    env = make(board_size=5, agent_color="white", opponent="greedy")
     check_env(env.unwrapped)
 
 
@@ -43,7 +43,8 @@ def test_gymnasium_env_checker_passes():
 def test_sb3_env_checker_passes():
     from stable_baselines3.common.env_checker import check_env
 
-    check_env(GoEnv(board_size=5, illegal_action="lose"), warn=True)
+    check_env(make(), warn=True)  # the registered id with default arguments
+    check_env(GoEnv(board_size=5), warn=True)
 
 
 def test_a_full_game_against_random_gives_a_final_reward():
@@ -90,8 +91,8 @@ def test_random_colour_and_seeded_resets_repeat():
     assert np.array_equal(first[0], first[1])
 
 
-def test_illegal_action_raises_naming_the_move_by_default():
-    env = make(board_size=5)
+def test_illegal_action_raise_names_the_move():
+    env = make(board_size=5, illegal_action="raise")
     env.reset(seed=0)
     env.unwrapped.state = env.unwrapped.game.next_state(env.unwrapped.game.initial_state(), 12)
     env.unwrapped.state = env.unwrapped.game.next_state(env.unwrapped.state, 25)
@@ -99,8 +100,8 @@ def test_illegal_action_raises_naming_the_move_by_default():
         env.step(12)
 
 
-def test_illegal_action_lose_ends_the_game_with_minus_one():
-    env = GoEnv(board_size=5, illegal_action="lose")
+def test_illegal_action_loses_by_default_ending_the_game_with_minus_one():
+    env = GoEnv(board_size=5)
     env.reset(seed=0)
     stone = int(np.flatnonzero(env.game.board(env.state).ravel() == 0)[0])
     env.step(stone)
@@ -232,17 +233,18 @@ def test_aec_two_agents_play_a_game_to_the_end():
     assert players  # RandomPlayer is importable alongside the adapter
 
 
-def test_aec_illegal_move_raises_or_loses():
-    env = aec_env(board_size=5)
+def test_aec_illegal_move_loses_by_default_or_raises():
+    env = aec_env(board_size=5, illegal_action="raise")
     env.reset()
     env.step(12)
     with pytest.raises(ValueError, match="occupied"):
         env.step(12)
-    env = aec_env(board_size=5, illegal_action="lose")
+    env = aec_env(board_size=5)
     env.reset()
     env.step(12)
     env.step(12)  # white plays on black's stone
     assert env.rewards == {"black_0": 1.0, "white_0": -1.0}
+    assert "occupied" in env.infos["white_0"]["illegal_move"]
     assert all(env.terminations.values())
 
 
