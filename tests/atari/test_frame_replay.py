@@ -312,3 +312,30 @@ def test_bad_input() -> None:
         replay.add(np.zeros(2), np.zeros(2), no, no, next_obs)
     with pytest.raises(ValueError, match="prioritized=True"):
         replay.update_priorities(np.zeros(1, dtype=np.int64), np.ones(1))
+    with pytest.raises(ValueError, match="NEXT_STEP autoreset"):  # a same-step env's stream
+        replay.add(np.zeros(2, dtype=np.int64), np.zeros(2), no, no, next_obs,
+                   valid=np.array([True, False]))  # fmt: skip
+    with pytest.raises(ValueError, match="unmasked"):
+        replay.add(np.zeros(2, dtype=np.int64), np.zeros(2), no, no, next_obs,
+                   next_mask=np.ones((2, 3), bool))  # fmt: skip
+
+
+def test_transform_hook_sees_rebuilt_stacks() -> None:
+    """The hook gets the stacks as the learner would (here: mirrored frames) and the stored
+    frames stay as they were."""
+    env = StackedFrames(num_envs=1, seed=10, ends=False)
+
+    def mirror(batch: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        return {**batch, "obs": batch["obs"][..., ::-1].copy(),
+                "next_obs": batch["next_obs"][..., ::-1].copy()}  # fmt: skip
+
+    replay = FrameReplay(16, 1, frame_shape=env.shape, transform=mirror)
+    replay.start(env.reset())
+    no = np.zeros(1, dtype=bool)
+    for _ in range(5):
+        obs, reward, _, _ = env.step()
+        replay.add(np.zeros(1, dtype=np.int64), reward, no, no, obs)
+    batch = replay.sample(8, np.random.default_rng(0))
+    plain = replay.get(batch.index)
+    assert np.array_equal(batch.obs, plain.obs[..., ::-1])
+    assert np.array_equal(batch.next_obs, plain.next_obs[..., ::-1])
