@@ -111,9 +111,10 @@ class Step(NamedTuple):
 class StepReplay(abc.ABC):
     """The stream bookkeeping, n-step returns, sampling and state shared by both layouts.
 
-    Subclasses store their observation fields (`obs_spec`, per env) and implement
-    `_observations`. `lookback` is how many rows before its own a slot's observation reads
-    (the older frames of a stack), so overwriting a row also retires the slots that read it.
+    Subclasses store their observation fields (`obs_spec`, per env), check and write them in
+    `_record` and read them back in `_observations`. `lookback` is how many rows before its
+    own a slot's observation reads (the older frames of a stack), so overwriting a row also
+    retires the slots that read it.
     """
 
     def __init__(
