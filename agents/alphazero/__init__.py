@@ -10,10 +10,12 @@ Gumbel search with sequential halving (mctx `gumbel_muzero_policy`) are both ava
 from __future__ import annotations
 
 from rlsuite.agents.alphazero.network import InferenceNet, NetConfig, PolicyValueNet
+from rlsuite.agents.alphazero.player import AlphaZeroPlayer, load_network, load_player
 from rlsuite.agents.alphazero.search import BatchedSearch, SearchConfig, SearchResult
 from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker
 
 __all__ = [
+    "AlphaZeroPlayer",
     "BatchedSearch",
     "InferenceNet",
     "NetConfig",
@@ -22,4 +24,6 @@ __all__ = [
     "SearchResult",
     "SelfPlayConfig",
     "SelfPlayWorker",
+    "load_network",
+    "load_player",
 ]

@@ -157,3 +157,43 @@ class InferenceNet:
             x = torch.from_numpy(np.ascontiguousarray(planes)).float()
             logits, values = self.module(x)
         return logits.numpy(), values.numpy()
+
+
+class CachedEvaluator:
+    """Evaluate each distinct position once: identical rows of a batch share one network
+    row, and results are remembered (up to `capacity` positions, then forgotten at once).
+
+    Self-play games of a batch start from the same empty board and meet the same early
+    positions, and trees hold transpositions, so many leaves repeat; on 5x5 this skips a large
+    share of network work. Keys are the planes' bytes, so a new network needs a new cache
+    (the trainer makes one per self-play round)."""
+
+    def __init__(self, evaluate: Any, capacity: int = 200_000) -> None:
+        self.evaluate = evaluate
+        self.capacity = capacity
+        self.cache: dict[bytes, tuple[np.ndarray, float]] = {}
+        self.lookups = 0
+        self.hits = 0
+
+    def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = planes.shape[0]
+        keys = [row.tobytes() for row in planes.reshape(n, -1)]
+        found = [self.cache.get(k) for k in keys]
+        fresh: dict[bytes, int] = {}
+        rows: list[int] = []
+        for i, key in enumerate(keys):
+            if found[i] is None and key not in fresh:
+                fresh[key] = len(rows)
+                rows.append(i)
+        self.lookups += n
+        self.hits += n - len(rows)
+        if rows:
+            logits, values = self.evaluate(planes[rows])
+            if len(self.cache) + len(rows) > self.capacity:
+                self.cache.clear()
+            for key, j in fresh.items():
+                self.cache[key] = (logits[j], float(values[j]))
+        out = [f if f is not None else (logits[fresh[k]], values[fresh[k]])
+               for f, k in zip(found, keys, strict=True)]
+        return (np.stack([o[0] for o in out]).astype(np.float32),
+                np.array([o[1] for o in out], np.float32))

@@ -125,8 +125,18 @@ def load_network(run: str | Path) -> tuple[PolicyValueNet, ModelInfo]:
     return network_from_state(info, algo["net"], source), info
 
 
-def load_player(run: str | Path, *, simulations: int = DEFAULT_SIMULATIONS,
+def load_player(spec: str | Path, *, simulations: int | None = None,
                 seed: int = 0) -> AlphaZeroPlayer:
-    """The player for spec `az:RUN[@SIMS]` (called by the arena's player registry)."""
+    """The player for `az:RUN[@SIMS]`: the arena's player registry passes the spec text
+    (`az:runs/go5@400`, `az:zoo/go-5x5`); a bare RUN works too. `simulations` overrides
+    @SIMS; the default is `DEFAULT_SIMULATIONS`."""
+    text = str(spec)
+    name = text if text.startswith("az:") else f"az:{text}"
+    run = text.removeprefix("az:")
+    head, at, tail = run.rpartition("@")
+    if at and tail.isdigit():
+        run = head
+        simulations = simulations or int(tail)
     net, info = load_network(run)
-    return AlphaZeroPlayer(net, info, simulations=simulations, name=f"az:{run}", seed=seed)
+    return AlphaZeroPlayer(net, info, simulations=simulations or DEFAULT_SIMULATIONS,
+                           name=name, seed=seed)

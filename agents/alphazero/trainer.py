@@ -27,7 +27,12 @@ import torch
 from torch.nn import functional as F
 
 from rlsuite.agents.alphazero.model import ModelInfo, check_same, save_model
-from rlsuite.agents.alphazero.network import InferenceNet, NetConfig, PolicyValueNet
+from rlsuite.agents.alphazero.network import (
+    CachedEvaluator,
+    InferenceNet,
+    NetConfig,
+    PolicyValueNet,
+)
 from rlsuite.agents.alphazero.search import BatchedSearch, SearchConfig
 from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker, go_utilities
 from rlsuite.envs.go import GoGame
@@ -178,7 +183,9 @@ class AlphaZeroAlgorithm:
     # ----- collect / learn ----------------------------------------------------------------
 
     def collect(self, state: RunState) -> Mapping[str, float]:
-        self.worker.set_evaluator(InferenceNet(self.net))
+        self.net.eval()
+        evaluator = CachedEvaluator(InferenceNet(self.net))
+        self.worker.set_evaluator(evaluator)
         evals_before = self.worker.search.evaluations
         tic = time.perf_counter()
         records, stats = self.worker.play(self.config.games_per_collect)
@@ -197,6 +204,7 @@ class AlphaZeroAlgorithm:
             "selfplay/black_win_rate": stats["black_wins"] / games,
             "selfplay/game_length": stats["length_sum"] / games,
             "selfplay/replay_size": float(len(self.replay)),
+            "selfplay/cache_hit_rate": evaluator.hits / max(evaluator.lookups, 1),
         }
         if stats["played_out"]:
             out["selfplay/resigned_share"] = stats["resigned"] / games

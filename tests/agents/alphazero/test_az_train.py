@@ -43,7 +43,8 @@ def test_resume_continues_the_same_run(tmp_path: Path) -> None:
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
     # the trained network plays through the player the arena builds for az:RUN@SIMS
-    player = load_player(resumed, simulations=8)
+    player = load_player(f"az:{resumed}@8")  # the spec text the arena passes
+    assert player.simulations == 8 and player.name == f"az:{resumed}@8"
     game = GoGame(5, 24.5)  # the arena's default history (8) is more than the net's (2)
     player.reset(game)
     state = game.initial_state()
