@@ -264,7 +264,8 @@ def main() -> None:
         theirs = median([pgx_selfplay(size, args.moves) for _ in range(args.repeats)])
         out[f"selfplay_positions_per_s_{size}x{size}"] = ours
         out[f"pgx_mctx_positions_per_s_{size}x{size}"] = theirs
-        out[f"ratio_selfplay_vs_pgx_mctx_{size}x{size}"] = ours / theirs if ours and theirs else None
+        ratio = ours / theirs if ours and theirs else None
+        out[f"ratio_selfplay_vs_pgx_mctx_{size}x{size}"] = ratio
         print(f"self-play {size}x{size}: ours {ours:.0f} positions/s, pgx+mctx {theirs}",
               flush=True)
     print(json.dumps(out))
