@@ -3,6 +3,7 @@ wrong board or network, and the player the arena loads."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from safetensors.torch import load_file
 from rlsuite.agents.alphazero.model import ModelInfo, ModelMismatch, check_same, load_model
 from rlsuite.agents.alphazero.network import NetConfig
 from rlsuite.agents.alphazero.player import load_player
+from rlsuite.agents.alphazero.ship import main as ship_main
 from rlsuite.agents.alphazero.trainer import AlphaZeroConfig, BoardSymmetries, train
 from rlsuite.envs.go import GoGame
 
@@ -55,6 +57,12 @@ def test_resume_continues_the_same_run(tmp_path: Path) -> None:
     snaps = sorted((resumed / "snapshots").glob("*.safetensors"))
     net, info = load_model(snaps[-1])
     assert info.board_size == 5 and info.net.channels == 8
+    # shipping writes the model, its card and curve; the shipped file loads as a player
+    assert ship_main([str(resumed), "--name", "go-test", "--zoo", str(tmp_path / "zoo")]) == 0
+    card = json.loads((tmp_path / "zoo" / "go-test.json").read_text())
+    assert card["board_size"] == 5 and card["self_play_positions"] >= 300
+    assert (tmp_path / "zoo" / "go-test-curve.png").stat().st_size > 1000
+    assert load_player(tmp_path / "zoo" / "go-test.safetensors").info.history == 2
 
 
 def test_a_checkpoint_of_another_shape_or_board_is_refused(tmp_path: Path) -> None:
