@@ -159,8 +159,8 @@ def _puct(children, prior, legal, visits, value_sum, raw_value, b, n, root_prior
         nc, q = _child_stats(children, visits, value_sum, b, n, a)
         if nc == 0:
             q = fpu
-        elif one_player and spread > 0:
-            q = (q - qmin[b]) / spread
+        elif one_player:  # normalised to [0, 1]; no information while all Q are equal
+            q = (q - qmin[b]) / spread if spread > 0 else 0.0
         score = q + c_puct * p * sq / (1 + nc)
         if score > best_score:
             best_score = score
@@ -222,7 +222,9 @@ def backup(parent, prior, legal, visits, value_sum, raw_value, player, term_valu
     """Finish a simulation step in every game with a leaf: a leaf the network evaluated
     (eval_row >= 0) gets its priors (softmax of the logits over its legal actions) and raw
     value; then the leaf's value is added along the path to the root, its sign flipped at
-    nodes seen by the other player. One-player games widen their min/max of Q."""
+    nodes seen by the other player. One-player games widen their min/max of Q over the
+    edges on the path (not the root's own value: a network value off the returns' scale
+    would flatten every normalised Q)."""
     num_games, _, num_actions = legal.shape
     for b in range(num_games):
         n = leaf[b]
@@ -251,7 +253,7 @@ def backup(parent, prior, legal, visits, value_sum, raw_value, player, term_valu
             seen_by = player[b, up] if up >= 0 else player[b, n]
             visits[b, n] += 1
             value_sum[b, n] += v if seen_by == mover else -v
-            if one_player:
+            if one_player and up >= 0:  # the range of edge values, which PUCT normalises
                 q = value_sum[b, n] / visits[b, n]
                 qmin[b] = min(qmin[b], q)
                 qmax[b] = max(qmax[b], q)

@@ -158,3 +158,24 @@ def test_bad_arguments_are_refused() -> None:
         search.search(game.initial_batch(2), np.arange(2), simulations=np.array([5, 1]))
     with pytest.raises(ValueError, match="simulations must be"):
         SearchConfig(simulations=0)
+
+
+def test_chip_placement_search_picks_the_cheapest_last_cell() -> None:
+    """One-player search on the real placement game: with the last macro to place, every
+    child is terminal with a return of minus its proxy cost (about -1 and close together),
+    so only Q normalised by the range seen lets the visits find the cheapest cell."""
+    from rlsuite.envs.chip.game import ChipGame
+
+    game = ChipGame()
+    rng = np.random.default_rng(0)
+    state = game.initial_state()
+    for _ in range(len(game.model.order) - 1):
+        state = game.next_state(state, int(rng.choice(np.flatnonzero(game.legal_mask(state)))))
+    legal = np.flatnonzero(game.legal_mask(state))
+    returns = {int(a): float(game.returns(game.next_state(state, int(a)))[0]) for a in legal}
+    search = BatchedSearch(game, uniform(game.num_actions),
+                           SearchConfig(simulations=4 * legal.size, algorithm="puct",
+                                        dirichlet_fraction=0.0), 1)
+    result = search.search([state], np.array([0]))
+    assert result.action[0] == max(returns, key=returns.__getitem__)
+    assert search.tree.qmax[0] == pytest.approx(max(returns.values()), abs=1e-5)
