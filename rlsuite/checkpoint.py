@@ -178,17 +178,57 @@ def check_optimizer_state(
         params.update(zip(ids, mine["params"], strict=True))
     if len(params) != sum(len(g["params"]) for g in own):
         raise _fail(source, f"{field}/param_groups", "parameter ids repeat")
+    group_of = {pid: i for i, group in enumerate(groups) for pid in group["params"]}
+    references: dict[int, dict[str, Any]] = {}
     for key, entry in saved["state"].items():
         where = f"{field}/state/{key}"
         if not (isinstance(key, str | int) and str(key).isdigit() and int(key) in params):
             raise _fail(source, where, "names no parameter of the optimizer")
         if not isinstance(entry, Mapping):
             raise _fail(source, where, f"must be a mapping, got {type(entry).__name__}")
-        shape = params[int(key)].shape
-        for name, value in entry.items():
-            if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != shape:
-                raise _fail(source, f"{where}/{name}", f"shape {tuple(value.shape)} does not "
-                                                       f"fit its parameter's {tuple(shape)}")
+        g = group_of[int(key)]
+        if g not in references:
+            references[g] = _reference_state(optimizer, own[g])
+        _check_param_state(entry, references[g], params[int(key)].shape, source, where)
+
+
+def _reference_state(optimizer: torch.optim.Optimizer, group: Mapping[str, Any]) -> dict:
+    """The per-parameter state this optimizer keeps under `group`'s hyperparameters, taken
+    from one step of a throwaway copy on a one-element parameter (nothing shared)."""
+    dummy = torch.zeros(1, requires_grad=True)
+    hyper = {k: v for k, v in group.items() if k != "params"}
+    try:
+        probe = type(optimizer)([dummy], **hyper)
+    except TypeError:  # a group key the constructor does not take (e.g. initial_lr)
+        probe = type(optimizer)([dummy], **optimizer.defaults)
+    dummy.grad = torch.ones(1)
+    probe.step()
+    return dict(probe.state[dummy])
+
+
+def _check_param_state(entry: Mapping[str, Any], reference: Mapping[str, Any],
+                       shape: torch.Size, source: Path | str, where: str) -> None:
+    """One parameter's saved state has the reference's entries, each of the same kind:
+    a tensor shaped like the parameter (or a scalar tensor), a number, or None."""
+    missing = sorted(set(reference) - set(entry))
+    if missing:
+        raise _fail(source, where, f"lacks {missing}")
+    for name, mine in reference.items():
+        theirs = entry[name]
+        if isinstance(mine, torch.Tensor):
+            scalar = mine.dim() == 0
+            ok = isinstance(theirs, torch.Tensor) and (
+                theirs.numel() == 1 if scalar else theirs.shape == shape
+            ) and theirs.is_floating_point() == mine.is_floating_point()
+            if scalar and isinstance(theirs, int | float) and not isinstance(theirs, bool):
+                ok = True  # older torch saved Adam's step as a number
+            if not ok:
+                got = (f"a {theirs.dtype} tensor of shape {tuple(theirs.shape)}"
+                       if isinstance(theirs, torch.Tensor) else type(theirs).__name__)
+                want = "a scalar" if scalar else f"a {mine.dtype} tensor of shape {tuple(shape)}"
+                raise _fail(source, f"{where}/{name}", f"{got} does not fit: need {want}")
+        elif not _same_kind(mine, theirs):
+            raise _fail(source, f"{where}/{name}", f"must be like {mine!r}")
 
 
 

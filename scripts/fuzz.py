@@ -299,14 +299,15 @@ def _weird_actions(rng: random.Random, n: int) -> Any:
 
 
 class _EnvTarget(Target):
+    """A registered id with its default arguments (what `gym.make(id)` users get)."""
+
     env_id = ""
-    kwargs: dict[str, Any] = {}
 
     def __init__(self) -> None:
         self._env: Any = None
 
     def make(self, rng: random.Random) -> tuple[int, list[Any]]:
-        n = 26 if "Go" in self.env_id else 64
+        n = 82 if "Go" in self.env_id else 256
         return rng.randrange(1000), [_weird_actions(rng, n) for _ in range(rng.randrange(1, 12))]
 
     def run(self, data: tuple[int, list[Any]]) -> str:
@@ -316,7 +317,7 @@ class _EnvTarget(Target):
         import rlsuite  # noqa: F401  (registers the ids)
 
         if self._env is None:
-            self._env = gym.make(self.env_id, disable_env_checker=True, **self.kwargs).unwrapped
+            self._env = gym.make(self.env_id, disable_env_checker=True).unwrapped
         env = self._env
         seed, actions = data
 
@@ -341,13 +342,11 @@ class _EnvTarget(Target):
 class GoActionTarget(_EnvTarget):
     name = "go_actions"
     env_id = "rlsuite/Go-v0"
-    kwargs = {"board_size": 5}
 
 
 class ChipActionTarget(_EnvTarget):
     name = "chip_actions"
     env_id = "rlsuite/ChipPlacement-v0"
-    kwargs = {"grid": 8}
 
 
 class GoStateTarget(Target):

@@ -44,8 +44,9 @@ def read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"netlist file not found: {path}") from None
-    except OSError as err:
-        raise NetlistParseError(path, None, f"cannot read the file: {err.strerror}") from None
+    except (OSError, ValueError) as err:  # a directory, no permission, a NUL in the name
+        reason = getattr(err, "strerror", None) or str(err)
+        raise NetlistParseError(path, None, f"cannot read the file: {reason}") from None
 
 
 def decode(path: Path, data: bytes) -> str:

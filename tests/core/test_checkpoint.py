@@ -287,7 +287,8 @@ def test_optimizer_of_other_parameters_is_refused_before_step_crashes(tmp_path: 
     _, path = _saved(tmp_path)
     other = torch.nn.Linear(3, 1)
     opt = torch.optim.Adam(other.parameters())
-    with pytest.raises(CheckpointError, match=r"optimizers/opt/state/0/exp_avg: shape"):
+    with pytest.raises(CheckpointError,
+                       match=r"optimizers/opt/state/0/exp_avg: .* shape \(1, 2\) does not fit"):
         checkpoint.load(path, optimizers={"opt": opt})
     two_groups = torch.optim.Adam([{"params": [other.weight]}, {"params": [other.bias]}])
     with pytest.raises(CheckpointError, match=r"optimizers/opt/param_groups: 1 parameter groups"):
