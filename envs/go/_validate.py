@@ -81,10 +81,11 @@ def _check_meta(meta, board, points, max_moves) -> int:
 
 
 @nb.njit(cache=True)
-def _check_chains(board, ch, hs, nbr, keys, points, acc, key) -> int:
+def _check_chains(board, ch, hs, nbr, keys, points, acc, key, position) -> int:
     """One pass over the points accumulates, per chain head, the stone count and the
     pseudo-liberties (count, sum, sum of squares) and Zobrist key the board implies; a
-    second compares them with the head's entries and walks each chain list (bounded)."""
+    second compares them with the head's entries, walks each chain list (bounded), and
+    checks the recorded hash of the position (`position`) against the chains'."""
     acc[:] = 0
     key[:] = 0
     for p in range(points):
@@ -129,6 +130,7 @@ def _check_chains(board, ch, hs, nbr, keys, points, acc, key) -> int:
             return 13
         if hs[h] != key[h]:
             return 14
+        position ^= key[h]
         s = ch[NEXT, h]
         steps = 1
         while s != h and steps <= size:  # every member has head h (checked above)
@@ -136,39 +138,44 @@ def _check_chains(board, ch, hs, nbr, keys, points, acc, key) -> int:
             steps += 1
         if steps != size:
             return 11
-    return 0
+    return 14 if position != 0 else 0
+
+
+@nb.njit(cache=True)
+def _bad_values(board) -> bool:
+    for p in range(board.shape[0]):  # noqa: SIM110 (numba compiles loops, not generators)
+        if board[p] < -1 or board[p] > 1:
+            return True
+    return False
 
 
 @nb.njit(cache=True)
 def check_batch(hists, chains, hashes, meta, nbr, keys, cfg, bad, full) -> int:
     """Problem code (index into PROBLEMS) of every game into `bad`; returns the first game
-    with a problem, or -1. Without `full`, only meta and boards are checked: enough for the
-    kernels that read nothing else (planes, area)."""
+    with a problem, or -1. `full` checks what the rules read: meta, the current board, the
+    chains and hashes (the other boards of the history are only copied out as planes);
+    otherwise meta and every board of the history: what planes and area read."""
     points = cfg[CFG_POINTS]
     max_moves = cfg[CFG_MAX_MOVES]
     acc = np.empty((4, points), np.int64)
     key = np.empty(points, np.uint64)
     first = -1
     for b in range(meta.shape[0]):
-        code = 0
         hist = hists[b]
-        for r in range(hist.shape[0]):
-            for p in range(points):
-                if hist[r, p] < -1 or hist[r, p] > 1:
+        moves = meta[b, MOVES]
+        board = hist[moves % hist.shape[0]] if moves >= 0 else hist[0]
+        code = 0
+        if full:
+            code = 8 if _bad_values(board) else 0
+        else:
+            for r in range(hist.shape[0]):
+                if code == 0 and _bad_values(hist[r]):
                     code = 8
         if code == 0:
-            moves = meta[b, MOVES]
-            board = hist[moves % hist.shape[0]] if moves >= 0 else hist[0]
             code = _check_meta(meta[b], board, points, max_moves)
-            if code == 0 and full:
-                code = _check_chains(board, chains[b], hashes[b], nbr, keys, points, acc, key)
-            if code == 0 and full:
-                position = np.uint64(0)
-                for h in range(points):
-                    if board[h] != 0 and chains[b, HEAD, h] == h:
-                        position ^= hashes[b, h]
-                if hashes[b, points + BLOOM_WORDS + moves] != position:
-                    code = 14
+        if code == 0 and full:
+            code = _check_chains(board, chains[b], hashes[b], nbr, keys, points, acc, key,
+                                 hashes[b, points + BLOOM_WORDS + moves])
         bad[b] = code
         if code != 0 and first < 0:
             first = b
