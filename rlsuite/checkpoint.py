@@ -14,6 +14,7 @@ file and replaced by a `{"__tensor__": key}` reference.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import random
@@ -194,15 +195,18 @@ def check_optimizer_state(
 
 def _reference_state(optimizer: torch.optim.Optimizer, group: Mapping[str, Any]) -> dict:
     """The per-parameter state this optimizer keeps under `group`'s hyperparameters, taken
-    from one step of a throwaway copy on a one-element parameter (nothing shared)."""
+    from one step of a throwaway copy on a one-element parameter (nothing shared); empty when
+    no such copy can step (LBFGS needs a closure and keeps flat state: nothing to compare)."""
+    takes = inspect.signature(type(optimizer).__init__).parameters
+    any_key = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in takes.values())
+    hyper = {k: v for k, v in group.items() if k != "params" and (any_key or k in takes)}
     dummy = torch.zeros(1, requires_grad=True)
-    hyper = {k: v for k, v in group.items() if k != "params"}
+    dummy.grad = torch.ones(1)
     try:
         probe = type(optimizer)([dummy], **hyper)
-    except TypeError:  # a group key the constructor does not take (e.g. initial_lr)
-        probe = type(optimizer)([dummy], **optimizer.defaults)
-    dummy.grad = torch.ones(1)
-    probe.step()
+        probe.step()
+    except Exception:
+        return {}
     return dict(probe.state[dummy])
 
 

@@ -330,3 +330,28 @@ def test_deeply_nested_manifest_is_corrupt_not_a_recursion_crash(tmp_path: Path)
     (path / checkpoint.MANIFEST).write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(CheckpointError, match="corrupt"):
         checkpoint.load(path)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: torch.optim.Adam(p, amsgrad=True), lambda p: torch.optim.AdamW(p),
+    lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9), lambda p: torch.optim.SGD(p, lr=0.1),
+    lambda p: torch.optim.RMSprop(p), lambda p: torch.optim.LBFGS(p),
+])
+def test_every_common_optimizer_round_trips_through_the_checks(tmp_path: Path, make) -> None:
+    def closure(net: torch.nn.Module, opt: torch.optim.Optimizer):
+        def run() -> torch.Tensor:
+            opt.zero_grad()
+            loss = net(torch.ones(1, 2)).sum()
+            loss.backward()
+            return loss
+        return run
+
+    net = torch.nn.Linear(2, 1)
+    opt = make(net.parameters())
+    opt.step(closure(net, opt))
+    checkpoint.save(tmp_path, step=1, modules={"net": net}, optimizers={"opt": opt})
+    other = torch.nn.Linear(2, 1)
+    again = make(other.parameters())
+    checkpoint.load(tmp_path, modules={"net": other}, optimizers={"opt": again})
+    again.step(closure(other, again))  # the loaded state fits the parameters
+    assert again.state
