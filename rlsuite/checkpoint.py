@@ -18,6 +18,7 @@ import inspect
 import json
 import os
 import random
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -277,7 +278,7 @@ def check_rng_state(state: Any, source: Path | str = "<rng state>", field: str =
         raise _fail(source, f"{field}/numpy", f"bit generator {kind!r} is not {expected!r}")
     try:
         getattr(np.random, kind)().state = saved
-    except (TypeError, ValueError, KeyError) as err:
+    except (TypeError, ValueError, KeyError, OverflowError) as err:
         raise _fail(source, f"{field}/numpy", f"not a {kind} state ({err})") from None
 
 
@@ -352,6 +353,10 @@ def _prune(root: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+"""What a `latest` pointer may hold: one plain directory name (no path, no whitespace)."""
+
+
 def _is_step(step: object) -> bool:
     return isinstance(step, int | np.integer) and not isinstance(step, bool) and bool(step >= 0)
 
@@ -368,8 +373,8 @@ def latest(root: str | Path) -> Path | None:
                 name = pointer.read_bytes().decode("ascii").strip()
             except (OSError, UnicodeDecodeError) as err:
                 raise _fail(pointer, LATEST, f"unreadable or not ASCII ({err})") from None
-            if not name or name in (".", "..") or "/" in name or "\\" in name:
-                raise _fail(pointer, LATEST, f"{name!r} is not a checkpoint directory name")
+            if not _NAME.fullmatch(name) or name in (".", ".."):
+                raise _fail(pointer, LATEST, f"{name[:80]!r} is not a checkpoint directory name")
             path = candidate / name
             if (path / MANIFEST).is_file():
                 return path
@@ -377,6 +382,13 @@ def latest(root: str | Path) -> Path | None:
 
 
 def _resolve(path: Path) -> Path:
+    try:
+        return _find(path)
+    except OSError as err:  # a name too long, no permission, ...
+        raise CheckpointError(f"{str(path)[:200]}: cannot read ({err.strerror or err})") from None
+
+
+def _find(path: Path) -> Path:
     if path.is_file():
         with path.open("rb") as f:
             head = f.read(4)
