@@ -25,9 +25,9 @@ class DQNConfig(RunConfig):
     """Adam step size"""
 
     # --- network ---
-    torso: Literal["auto", "mlp", "nature"] = "auto"
-    """`nature` is the Mnih et al. (2015) CNN for image stacks, `mlp` flattens the observation;
-    `auto` picks the CNN for (C, H, W) uint8 observations of at least 36x36"""
+    torso: Literal["auto", "mlp", "nature_cnn"] = "auto"
+    """`nature_cnn` is the Mnih et al. (2015) CNN for image stacks, `mlp` flattens the
+    observation; `auto` picks the CNN for (C, H, W) uint8 observations of at least 36x36"""
     hidden_sizes: tuple[int, ...] = (256, 256)
     """widths of the MLP torso's hidden layers"""
     dueling: bool = True

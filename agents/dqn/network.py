@@ -1,4 +1,5 @@
-"""Q-networks: an MLP or the Nature CNN torso, and a plain or dueling head.
+"""Q-networks: an MLP or the Nature CNN torso (`rlsuite.agents.networks`), and a plain or
+dueling head.
 
 Acting runs one small forward per env step, where PyTorch's per-module call overhead, not
 arithmetic, is the cost: the MLP therefore applies its layers functionally, and the dueling
@@ -17,21 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def nature_cnn(in_channels: int, height: int, width: int) -> tuple[nn.Module, int]:
-    """The torso of Mnih et al., Nature 2015: three conv layers; returns it and its width."""
-    torso = nn.Sequential(
-        nn.Conv2d(in_channels, 32, 8, stride=4),
-        nn.ReLU(),
-        nn.Conv2d(32, 64, 4, stride=2),
-        nn.ReLU(),
-        nn.Conv2d(64, 64, 3, stride=1),
-        nn.ReLU(),
-        nn.Flatten(),
-    )
-    with torch.no_grad():
-        width_out = torso(torch.zeros(1, in_channels, height, width)).shape[1]
-    return torso, int(width_out)
+from rlsuite.agents.networks import nature_cnn
 
 
 class MLP(nn.Module):
@@ -72,10 +59,8 @@ class QNetwork(nn.Module):
         self.dueling = dueling
         self.scale = 1.0 / 255.0 if scale_uint8 else 1.0
         self.torso: nn.Module
-        if torso == "nature":
-            if len(obs_shape) != 3:
-                raise ValueError(f"the nature torso needs (C, H, W) observations, got {obs_shape}")
-            self.torso, width = nature_cnn(*obs_shape)
+        if torso == "nature_cnn":
+            self.torso, width = nature_cnn(obs_shape)
             self.advantage: nn.Module = _stream(width, 512, num_actions)
             self.value: nn.Module | None = _stream(width, 512, 1) if dueling else None
         elif torso == "mlp":
@@ -83,7 +68,7 @@ class QNetwork(nn.Module):
             self.torso, width = mlp, mlp.out_features
             self.head = nn.Linear(width, num_actions + 1 if dueling else num_actions)
         else:
-            raise ValueError(f"unknown torso {torso!r}; choose mlp or nature")
+            raise ValueError(f"unknown torso {torso!r}; DQN has mlp and nature_cnn")
         self.fused_head = torso == "mlp"
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
@@ -117,11 +102,3 @@ def to_torch(array: np.ndarray, device: torch.device) -> torch.Tensor:
     """A numpy batch on `device`: shared memory on the CPU, one host-to-device copy otherwise."""
     tensor = torch.from_numpy(np.ascontiguousarray(array))
     return tensor if device.type == "cpu" else tensor.to(device, non_blocking=True)
-
-
-def pick_torso(requested: str, obs_shape: tuple[int, ...], is_uint8: bool) -> str:
-    """Resolve `auto`: the CNN for image stacks (C, H, W) of bytes at least 36 px wide."""
-    if requested != "auto":
-        return requested
-    is_image = len(obs_shape) == 3 and is_uint8 and min(obs_shape[1:]) >= 36
-    return "nature" if is_image else "mlp"

@@ -21,8 +21,9 @@ import numpy as np
 
 from rlsuite.agents.dqn.config import DQNConfig
 from rlsuite.agents.dqn.learner import QLearner
-from rlsuite.agents.dqn.network import QNetwork, pick_torso
+from rlsuite.agents.dqn.network import QNetwork
 from rlsuite.agents.dqn.policy import EpsilonGreedy
+from rlsuite.agents.networks import resolve_torso
 from rlsuite.config import parse
 from rlsuite.frame_replay import FrameReplay
 from rlsuite.nstep_replay import TransitionReplay
@@ -55,14 +56,16 @@ def build_network(
     config: DQNConfig, obs_shape: tuple[int, ...], obs_dtype: np.dtype, num_actions: int
 ) -> QNetwork:
     is_uint8 = np.dtype(obs_dtype) == np.uint8
-    torso = pick_torso(config.torso, obs_shape, is_uint8)
+    torso = resolve_torso(config.torso, obs_shape, obs_dtype)
+    if torso == "board_cnn":  # DQN has no board net: it flattens the planes
+        torso = "mlp"
     return QNetwork(
         obs_shape,
         num_actions,
         torso=torso,
         hidden_sizes=config.hidden_sizes,
         dueling=config.dueling,
-        scale_uint8=is_uint8 and torso == "nature",
+        scale_uint8=is_uint8 and torso == "nature_cnn",
     )
 
 

@@ -18,9 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rlsuite.agents.networks import TorsoKind, nature_cnn, resolve_torso
 from rlsuite.agents.pg.distributions import DiagGaussian, MaskedCategorical
-
-TorsoKind = Literal["auto", "mlp", "nature_cnn", "board_cnn"]
 
 
 @dataclass(frozen=True)
@@ -52,19 +51,8 @@ class NetSpec:
         return cls(**values)
 
     def resolved_torso(self) -> TorsoKind:
-        """`auto`: vectors get an MLP, uint8 frames of 36+ pixels the Nature CNN, other planes
-        (Go boards, placement grids) the board conv net."""
-        if self.torso != "auto":
-            return self.torso
-        if len(self.obs_shape) == 1:
-            return "mlp"
-        if len(self.obs_shape) == 3:
-            big_frames = self.obs_dtype == "uint8" and min(self.obs_shape[1:]) >= 36
-            return "nature_cnn" if big_frames else "board_cnn"
-        raise ValueError(
-            f"no torso for observations of shape {self.obs_shape}: give a 1-d vector or "
-            "(channels, height, width) planes"
-        )
+        """The torso `auto` stands for on these observations (`resolve_torso`)."""
+        return resolve_torso(self.torso, self.obs_shape, self.obs_dtype)
 
 
 def to_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -100,19 +88,11 @@ def mlp_torso(in_dim: int, hidden: tuple[int, ...], activation: str) -> tuple[nn
 
 
 def nature_cnn_torso(obs_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
-    """Mnih et al. 2015 (Nature): 32x8x8/4, 64x4x4/2, 64x3x3/1 convs, 512 units; uint8 in."""
-    c, h, w = obs_shape
-    convs = nn.Sequential(
-        _init(nn.Conv2d(c, 32, 8, stride=4), math.sqrt(2)),
-        nn.ReLU(),
-        _init(nn.Conv2d(32, 64, 4, stride=2), math.sqrt(2)),
-        nn.ReLU(),
-        _init(nn.Conv2d(64, 64, 3, stride=1), math.sqrt(2)),
-        nn.ReLU(),
-        nn.Flatten(),
-    )
-    with torch.no_grad():
-        flat = convs(torch.zeros(1, c, h, w)).shape[1]
+    """Mnih et al. 2015 (Nature): the shared convolutions, 512 units; uint8 in, scaled here."""
+    convs, flat = nature_cnn(obs_shape)
+    for layer in convs:
+        if isinstance(layer, nn.Conv2d):
+            _init(layer, math.sqrt(2))
     return nn.Sequential(_Scale(1.0 / 255.0), convs, _init(nn.Linear(flat, 512), math.sqrt(2)),
                          nn.ReLU()), 512
 

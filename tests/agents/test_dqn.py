@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from rlsuite.agents.dqn import DQNConfig
 from rlsuite.agents.dqn.learner import QLearner
-from rlsuite.agents.dqn.network import QNetwork, pick_torso
+from rlsuite.agents.dqn.network import QNetwork
 from rlsuite.agents.dqn.policy import EpsilonGreedy, masked_argmax, random_actions
-from rlsuite.agents.dqn.train import discrete_envs, parse_args
+from rlsuite.agents.dqn.train import build_network, discrete_envs, parse_args
 from rlsuite.nstep_replay import Transitions
 from rlsuite.run import resolve_device
 
@@ -202,14 +202,14 @@ def test_polyak_update_moves_target_by_tau() -> None:
 
 @pytest.mark.parametrize(
     ("shape", "torso", "dueling"),
-    [((6,), "mlp", True), ((6,), "mlp", False), ((4, 36, 36), "nature", True)],
+    [((6,), "mlp", True), ((6,), "mlp", False), ((4, 36, 36), "nature_cnn", True)],
 )
 def test_action_scores_rank_actions_like_q_values(
     shape: tuple[int, ...], torso: str, dueling: bool
 ) -> None:
     torch.manual_seed(0)
     net = QNetwork(shape, 5, torso=torso, hidden_sizes=(16,), dueling=dueling,
-                   scale_uint8=torso == "nature")  # fmt: skip
+                   scale_uint8=torso == "nature_cnn")  # fmt: skip
     obs = torch.randint(0, 255, (64, *shape)).float()
     q, scores = net(obs), net.action_scores(obs)
     assert q.shape == scores.shape == (64, 5)
@@ -218,12 +218,13 @@ def test_action_scores_rank_actions_like_q_values(
         assert torch.allclose((q - scores).std(dim=1), torch.zeros(64), atol=1e-5)
 
 
-def test_pick_torso() -> None:
-    assert pick_torso("auto", (4, 84, 84), True) == "nature"
-    assert pick_torso("auto", (17, 9, 9), False) == "mlp"
-    assert pick_torso("auto", (4,), False) == "mlp"
-    with pytest.raises(ValueError, match="nature torso needs"):
-        QNetwork((4,), 2, torso="nature", hidden_sizes=(8,), dueling=True, scale_uint8=False)
+def test_torso_names_are_the_shared_ones() -> None:
+    net = build_network(DQNConfig(), (4, 84, 84), np.dtype(np.uint8), 6)
+    assert net.scale == 1 / 255 and not net.fused_head  # nature_cnn on raw bytes
+    board = build_network(DQNConfig(), (17, 9, 9), np.dtype(np.float32), 82)
+    assert board.fused_head  # boards are flattened into the MLP
+    with pytest.raises(ValueError, match="nature_cnn torso needs"):
+        QNetwork((4,), 2, torso="nature_cnn", hidden_sizes=(8,), dueling=True, scale_uint8=False)
 
 
 def test_continuous_actions_are_refused_by_name() -> None:
