@@ -21,9 +21,9 @@ from rlsuite.envs.go import GoGame
 
 def tiny(tmp_path: Path, **kw) -> AlphaZeroConfig:
     base = dict(board_size=5, komi=24.5, blocks=1, channels=8, simulations=4, history=2,
-                parallel_games=4, games_per_collect=4, min_replay=50, batch_size=32,
-                replay_size=2000, total_steps=300, log_every=100, eval_every=10_000,
-                eval_episodes=2, eval_simulations=2, checkpoint_every=150,
+                parallel_games=8, games_per_collect=8, min_replay=50, batch_size=32,
+                replay_size=2000, total_steps=400, log_every=100, eval_every=10_000,
+                eval_episodes=2, eval_simulations=2, checkpoint_every=200,
                 run_root=str(tmp_path), backends=("csv",), seed=3)
     base.update(kw)
     return AlphaZeroConfig(**base)
@@ -36,7 +36,7 @@ def weights(run_dir: Path) -> dict[str, torch.Tensor]:
 
 def test_resume_continues_the_same_run(tmp_path: Path) -> None:
     whole = train(tiny(tmp_path / "a"))
-    first = train(tiny(tmp_path / "b", chunk_steps=150))
+    first = train(tiny(tmp_path / "b", chunk_steps=200))
     assert (first / "status.json").read_text().count('"finished": false') == 1
     resumed = train(AlphaZeroConfig(**{**tiny(tmp_path / "b").__dict__, "resume": str(first)}))
     assert resumed == first
@@ -60,7 +60,7 @@ def test_resume_continues_the_same_run(tmp_path: Path) -> None:
     # shipping writes the model, its card and curve; the shipped file loads as a player
     assert ship_main([str(resumed), "--name", "go-test", "--zoo", str(tmp_path / "zoo")]) == 0
     card = json.loads((tmp_path / "zoo" / "go-test.json").read_text())
-    assert card["board_size"] == 5 and card["self_play_positions"] >= 300
+    assert card["board_size"] == 5 and card["self_play_positions"] >= 400
     assert (tmp_path / "zoo" / "go-test-curve.png").stat().st_size > 1000
     assert load_player(tmp_path / "zoo" / "go-test.safetensors").info.history == 2
 
