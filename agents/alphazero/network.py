@@ -1,12 +1,14 @@
 """The AlphaZero network (residual tower, policy and value heads) and its fast CPU inference.
 
 Training uses `PolicyValueNet` (BatchNorm, eager PyTorch). Search uses `InferenceNet`, a
-frozen copy with every BatchNorm folded into the convolution or linear layer before it, traced
-and frozen by TorchScript, run under `torch.inference_mode` on one thread. Measured on this
-2-core machine (see `scripts/bench/mcts.py` and the note in the package docstring), folding
-removes a third of the work of a small net and TorchScript freezing removes the per-layer
-Python dispatch that dominates at 5x5 and 7x7; two threads lose to one whenever self-play
-shares the cores, so the search calls the network on the thread it runs on.
+frozen copy with every BatchNorm folded into the convolution before it, traced and frozen by
+TorchScript, run under `torch.inference_mode` on one thread. Measured in one process on this
+2-core machine while other jobs loaded it (load 6; 3x32 net, 17 planes, evals/s, batch 256):
+5x5 eager 8.9k, folded 9.2k, folded + TorchScript 11.3k; 9x9 1.4k, 1.5k, 2.3k. ONNX Runtime
+(one thread) was within the noise of TorchScript (5x5: 7.5-8.0k against 6.1-6.8k in the same
+run; 9x9: 1.4-4.9k against 1.5-6.2k), so the extra dependency buys nothing here. The net is
+compute-bound at these batch sizes (about 20 GFLOP/s), and two threads lose to one whenever
+self-play shares the cores, so the search calls the network on the thread it runs on.
 """
 
 from __future__ import annotations
