@@ -179,3 +179,22 @@ def test_chip_placement_search_picks_the_cheapest_last_cell() -> None:
     result = search.search([state], np.array([0]))
     assert result.action[0] == max(returns, key=returns.__getitem__)
     assert search.tree.qmax[0] == pytest.approx(max(returns.values()), abs=1e-5)
+
+
+def test_selfplay_resigns_plays_out_a_share_and_records_full_searches_only() -> None:
+    from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker
+
+    game = GoGame(5, 7.5, history=2)
+    config = SelfPlayConfig(parallel_games=8, search=SearchConfig(simulations=8),
+                            resign_threshold=0.5, resign_playout_share=0.5,
+                            full_search_share=0.5, fast_simulations=2)
+    worker = SelfPlayWorker(game, uniform(game.num_actions), config, 0)
+    records, stats = worker.play(12)
+    assert stats["games"] == 12
+    # every root value is below 0.5, so a game resigns at once unless it is played out
+    assert stats["resigned"] + stats["played_out"] == 12
+    assert 0 < stats["played_out"] < 12 and stats["would_resign"] == stats["played_out"]
+    assert 0 < len(records["value"]) < stats["moves"]  # fast-search moves are not recorded
+    assert set(np.unique(records["value"])) <= {-1.0, 0.0, 1.0}
+    np.testing.assert_allclose(records["policy"].sum(axis=1), 1.0, rtol=1e-5)
+    assert not (records["policy"] * ~records["mask"]).any()
