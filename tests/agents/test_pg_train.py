@@ -23,6 +23,7 @@ from rlsuite.agents.pg import (
     main_ppo,
     train,
 )
+from rlsuite.agents.pg.networks import ActorCritic, NetSpec
 from rlsuite.config import parse
 
 
@@ -198,3 +199,20 @@ def test_every_flag_has_help_text(config_cls: type) -> None:
     blank = [f.name for f in dataclasses.fields(config_cls)
              if not get_field_docstring(config_cls, f.name, ())]
     assert blank == []
+
+
+def test_max_grad_norm_zero_means_no_clipping(tmp_path: Path) -> None:
+    """0 turns clipping off (as in DQN): the update equals one with an unreachable bound."""
+    def weights(max_grad_norm: float) -> list[torch.Tensor]:
+        run_dir = train(_tiny(tmp_path / str(max_grad_norm), total_steps=64,
+                              max_grad_norm=max_grad_norm))
+        return list(load_agent(run_dir).policy.parameters())
+
+    unclipped, huge = weights(0.0), weights(1e9)
+    for p, q in zip(unclipped, huge, strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    torch.manual_seed(0)
+    initial = ActorCritic(NetSpec(obs_shape=(4,), obs_dtype="float32", action_kind="discrete",
+                                  action_dim=2))
+    assert any(not torch.equal(p, q) for p, q in zip(initial.parameters(), unclipped,
+                                                     strict=True))
