@@ -10,8 +10,8 @@ nets): Double DQN (van Hasselt et al., AAAI 2016), dueling heads (Wang et al., I
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
 
+from rlsuite.agents.networks import TorsoKind
 from rlsuite.run import RunConfig
 
 
@@ -25,11 +25,14 @@ class DQNConfig(RunConfig):
     """Adam step size"""
 
     # --- network ---
-    torso: Literal["auto", "mlp", "nature_cnn"] = "auto"
-    """`nature_cnn` is the Mnih et al. (2015) CNN for image stacks, `mlp` flattens the
-    observation; `auto` picks the CNN for (C, H, W) uint8 observations of at least 36x36"""
+    torso: TorsoKind = "auto"
+    """`mlp` for vectors, `nature_cnn` (Mnih et al. 2015) for Atari frames, `board_cnn` (one
+    Q-value per cell) for board planes; `auto` picks by the observation's shape and dtype"""
     hidden_sizes: tuple[int, ...] = (256, 256)
-    """widths of the MLP torso's hidden layers"""
+    """widths of the MLP torso's hidden layers; with a board conv net, the width of the value
+    stream's hidden layer"""
+    conv_channels: tuple[int, ...] = (32, 32)
+    """channels of the board conv net's 3x3 layers (Go, placement grids)"""
     dueling: bool = True
     """dueling value/advantage heads"""
 
@@ -98,6 +101,8 @@ class DQNConfig(RunConfig):
             raise ValueError(f"adam_eps must be positive, got {self.adam_eps}")
         if self.max_grad_norm < 0:
             raise ValueError(f"max_grad_norm must be >= 0, got {self.max_grad_norm}")
+        if self.conv_channels and min(self.conv_channels) <= 0:
+            raise ValueError(f"conv_channels must be positive widths, got {self.conv_channels}")
         if not self.hidden_sizes or min(self.hidden_sizes) <= 0:
             raise ValueError(f"hidden_sizes must be positive widths, got {self.hidden_sizes}")
         if self.batch_size > self.buffer_size:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rlsuite.agents.networks import nature_cnn
+from rlsuite.agents.networks import BoardHead, board_cnn, nature_cnn
 
 
 class MLP(nn.Module):
@@ -42,7 +42,9 @@ class QNetwork(nn.Module):
 
     uint8 observations (frames) are scaled to [0, 1] inside the network, so replay and the
     env loop move bytes, not floats. The dueling head computes V + A - mean(A) (Wang et al.,
-    ICML 2016); the CNN's head has a 512-unit hidden layer per stream, as in that paper.
+    ICML 2016); the CNN's head has a 512-unit hidden layer per stream, as in that paper. On a
+    board (`board_cnn`) the advantages are read per cell by one 1x1 conv (`BoardHead`) and V
+    from the whole feature map through a `hidden_sizes[-1]`-unit layer.
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class QNetwork(nn.Module):
         hidden_sizes: Sequence[int],
         dueling: bool,
         scale_uint8: bool,
+        conv_channels: Sequence[int] = (),
     ) -> None:
         super().__init__()
         self.dueling = dueling
@@ -63,12 +66,17 @@ class QNetwork(nn.Module):
             self.torso, width = nature_cnn(obs_shape)
             self.advantage: nn.Module = _stream(width, 512, num_actions)
             self.value: nn.Module | None = _stream(width, 512, 1) if dueling else None
+        elif torso == "board_cnn":
+            self.torso, (c, h, w) = board_cnn(obs_shape, tuple(conv_channels))
+            self.advantage = BoardHead((c, h, w), num_actions, gain=1.0)
+            self.value = (nn.Sequential(nn.Flatten(), _stream(c * h * w, hidden_sizes[-1], 1))
+                          if dueling else None)
         elif torso == "mlp":
             mlp = MLP(math.prod(obs_shape), hidden_sizes)
             self.torso, width = mlp, mlp.out_features
             self.head = nn.Linear(width, num_actions + 1 if dueling else num_actions)
         else:
-            raise ValueError(f"unknown torso {torso!r}; DQN has mlp and nature_cnn")
+            raise ValueError(f"unknown torso {torso!r}; choose mlp, nature_cnn or board_cnn")
         self.fused_head = torso == "mlp"
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:

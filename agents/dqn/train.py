@@ -57,8 +57,6 @@ def build_network(
 ) -> QNetwork:
     is_uint8 = np.dtype(obs_dtype) == np.uint8
     torso = resolve_torso(config.torso, obs_shape, obs_dtype)
-    if torso == "board_cnn":  # DQN has no board net: it flattens the planes
-        torso = "mlp"
     return QNetwork(
         obs_shape,
         num_actions,
@@ -66,6 +64,7 @@ def build_network(
         hidden_sizes=config.hidden_sizes,
         dueling=config.dueling,
         scale_uint8=is_uint8 and torso == "nature_cnn",
+        conv_channels=config.conv_channels,
     )
 
 

@@ -3,7 +3,7 @@
 A torso maps observations to a feature vector (MLP, Nature CNN) or, for boards, to a feature
 map with one column per cell; `ActorCritic` puts a policy head and a value head on top, either
 on one shared torso or on two separate ones (`shared_torso`). On a board the policy reads one
-logit per cell (`BoardPolicyHead`). Everything
+logit per cell (`rlsuite.agents.networks.BoardHead`). Everything
 needed to rebuild the module is in `NetSpec`, a JSON-friendly record saved with checkpoints, so
 a trained agent loads without its training env.
 """
@@ -18,7 +18,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from rlsuite.agents.networks import TorsoKind, nature_cnn, resolve_torso
+from rlsuite.agents.networks import (
+    BoardHead,
+    TorsoKind,
+    board_cnn,
+    nature_cnn,
+    orthogonal,
+    resolve_torso,
+)
 from rlsuite.agents.pg.distributions import DiagGaussian, MaskedCategorical
 
 
@@ -70,19 +77,10 @@ def _act(name: str) -> type[nn.Module]:
     return {"tanh": nn.Tanh, "relu": nn.ReLU}[name]
 
 
-def _init(layer: nn.Module, gain: float) -> nn.Module:
-    """Orthogonal weights, zero bias: the PPO implementation detail of Engstrom et al. 2020."""
-    if isinstance(layer, nn.Linear | nn.Conv2d):
-        nn.init.orthogonal_(layer.weight, gain)
-        if layer.bias is not None:
-            nn.init.zeros_(layer.bias)
-    return layer
-
-
 def mlp_torso(in_dim: int, hidden: tuple[int, ...], activation: str) -> tuple[nn.Module, int]:
     layers: list[nn.Module] = []
     for width in hidden:
-        layers += [_init(nn.Linear(in_dim, width), math.sqrt(2)), _act(activation)()]
+        layers += [orthogonal(nn.Linear(in_dim, width), math.sqrt(2)), _act(activation)()]
         in_dim = width
     return nn.Sequential(*layers), in_dim
 
@@ -92,52 +90,13 @@ def nature_cnn_torso(obs_shape: tuple[int, ...]) -> tuple[nn.Module, int]:
     convs, flat = nature_cnn(obs_shape)
     for layer in convs:
         if isinstance(layer, nn.Conv2d):
-            _init(layer, math.sqrt(2))
-    return nn.Sequential(_Scale(1.0 / 255.0), convs, _init(nn.Linear(flat, 512), math.sqrt(2)),
+            orthogonal(layer, math.sqrt(2))
+    return nn.Sequential(_Scale(1.0 / 255.0), convs, orthogonal(nn.Linear(flat, 512), math.sqrt(2)),
                          nn.ReLU()), 512
 
 
 Features = int | tuple[int, int, int]
 """What a torso outputs: a vector width, or the (channels, height, width) of a feature map."""
-
-
-def board_cnn_torso(
-    obs_shape: tuple[int, ...], channels: tuple[int, ...]
-) -> tuple[nn.Module, Features]:
-    """3x3 same-padding convs that keep the board geometry: the output is a feature map with
-    one column per cell, which the heads read per cell (policy) or as a whole (value)."""
-    if not channels:
-        raise ValueError("the board conv net needs at least one conv layer (conv_channels)")
-    c, h, w = obs_shape
-    layers: list[nn.Module] = []
-    for out in channels:
-        layers += [_init(nn.Conv2d(c, out, 3, padding=1), math.sqrt(2)), nn.ReLU()]
-        c = out
-    return nn.Sequential(*layers), (c, h, w)
-
-
-class BoardPolicyHead(nn.Module):
-    """Logits over board actions from a feature map: one per cell from a 1x1 conv (the same
-    weights at every cell, as the policy heads of AlphaGo Zero and AlphaChip), then any extra
-    actions (Go's pass, indexed after the cells) from a linear layer on the whole map. Action
-    `row * width + col` is cell (row, col), the layout of Go and placement grids. With fewer
-    actions than cells there is no per-cell reading, and one linear layer gives all logits."""
-
-    def __init__(self, map_shape: tuple[int, int, int], num_actions: int) -> None:
-        super().__init__()
-        c, h, w = map_shape
-        cells = h * w
-        self.per_cell = _init(nn.Conv2d(c, 1, 1), 0.01) if num_actions >= cells else None
-        extra = num_actions - cells if num_actions >= cells else num_actions
-        self.extra = _init(nn.Linear(c * h * w, extra), 0.01) if extra else None
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        parts = []
-        if self.per_cell is not None:
-            parts.append(self.per_cell(features).flatten(1))
-        if self.extra is not None:
-            parts.append(self.extra(features.flatten(1)))
-        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
 class _Scale(nn.Module):
@@ -160,7 +119,7 @@ def build_torso(spec: NetSpec) -> tuple[nn.Module, Features]:
                          f"got shape {spec.obs_shape}")
     if kind == "nature_cnn":
         return nature_cnn_torso(spec.obs_shape)
-    return board_cnn_torso(spec.obs_shape, spec.conv_channels)
+    return board_cnn(spec.obs_shape, spec.conv_channels)
 
 
 class TwinMLP(nn.Module):
@@ -240,13 +199,13 @@ class ActorCritic(nn.Module):
         self.value_head: nn.Module
         if isinstance(feat, tuple):  # a board feature map
             width = spec.hidden[-1] if spec.hidden else 64
-            self.policy_head = BoardPolicyHead(feat, spec.action_dim)
+            self.policy_head = BoardHead(feat, spec.action_dim, gain=0.01)
             self.value_head = nn.Sequential(
-                nn.Flatten(), _init(nn.Linear(int(np.prod(feat)), width), math.sqrt(2)),
-                nn.ReLU(), _init(nn.Linear(width, 1), 1.0))
+                nn.Flatten(), orthogonal(nn.Linear(int(np.prod(feat)), width), math.sqrt(2)),
+                nn.ReLU(), orthogonal(nn.Linear(width, 1), 1.0))
         else:
-            self.policy_head = _init(nn.Linear(feat, spec.action_dim), 0.01)
-            self.value_head = _init(nn.Linear(feat, 1), 1.0)
+            self.policy_head = orthogonal(nn.Linear(feat, spec.action_dim), 0.01)
+            self.value_head = orthogonal(nn.Linear(feat, 1), 1.0)
         self.is_box = spec.action_kind == "box"
         self.takes_uint8 = spec.resolved_torso() == "nature_cnn"  # it scales frames itself
         if self.is_box:

@@ -15,6 +15,7 @@ from rlsuite.agents.dqn.learner import QLearner
 from rlsuite.agents.dqn.network import QNetwork
 from rlsuite.agents.dqn.policy import EpsilonGreedy, masked_argmax, random_actions
 from rlsuite.agents.dqn.train import build_network, discrete_envs, parse_args
+from rlsuite.agents.networks import BoardHead
 from rlsuite.nstep_replay import Transitions
 from rlsuite.run import resolve_device
 
@@ -222,7 +223,9 @@ def test_torso_names_are_the_shared_ones() -> None:
     net = build_network(DQNConfig(), (4, 84, 84), np.dtype(np.uint8), 6)
     assert net.scale == 1 / 255 and not net.fused_head  # nature_cnn on raw bytes
     board = build_network(DQNConfig(), (17, 9, 9), np.dtype(np.float32), 82)
-    assert board.fused_head  # boards are flattened into the MLP
+    q, scores = board(torch.zeros(3, 17, 9, 9)), board.action_scores(torch.zeros(3, 17, 9, 9))
+    assert q.shape == scores.shape == (3, 82)  # 81 cells from one 1x1 conv, then pass
+    assert isinstance(board.advantage, BoardHead) and board.advantage.extra is not None
     with pytest.raises(ValueError, match="nature_cnn torso needs"):
         QNetwork((4,), 2, torso="nature_cnn", hidden_sizes=(8,), dueling=True, scale_uint8=False)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rlsuite.agents.pg.networks import ActorCritic, BoardPolicyHead, NetSpec, TwinMLP
+from rlsuite.agents.networks import BoardHead
+from rlsuite.agents.pg.networks import ActorCritic, NetSpec, TwinMLP
 
 
 def test_twin_mlp_is_two_independent_mlps() -> None:
@@ -27,14 +28,14 @@ def test_twin_mlp_is_two_independent_mlps() -> None:
 
 def test_board_policy_head_reads_one_logit_per_cell() -> None:
     torch.manual_seed(0)
-    head = BoardPolicyHead((4, 3, 5), num_actions=3 * 5 + 1)  # Go-like: cells then pass
+    head = BoardHead((4, 3, 5), num_actions=3 * 5 + 1, gain=0.01)  # Go-like: cells then pass
     features = torch.zeros(1, 4, 3, 5)
     features[0, :, 1, 2] = 1.0  # only cell (row 1, col 2) carries a signal
     logits = head(features)
     assert logits.shape == (1, 16)
     changed = (logits[0, :15] != head(torch.zeros(1, 4, 3, 5))[0, :15]).nonzero().flatten()
     assert changed.tolist() == [1 * 5 + 2]  # action row * width + col
-    assert BoardPolicyHead((4, 3, 5), num_actions=7)(features).shape == (1, 7)
+    assert BoardHead((4, 3, 5), num_actions=7, gain=0.01)(features).shape == (1, 7)
 
 
 @pytest.mark.parametrize(
