@@ -65,7 +65,7 @@ def test_sigkill_at_random_moments_loses_at_most_one_interval(tmp_path: Path) ->
         assert step >= saved[-1], "a kill took an older checkpoint's place"
         assert _logged_steps(run_dir) - step <= EVERY
         saved.append(step)
-    assert run_dir is not None and saved[-1] >= 5 * EVERY, saved  # the run made progress
+    assert run_dir is not None and saved[-1] >= 2 * EVERY, saved  # the run made progress
     # a last, uninterrupted resume continues from the newest checkpoint
     train(resume_config(PPOConfig, run_dir, chunk_steps=EVERY))
     assert checkpoint.load(run_dir).step == saved[-1] + EVERY
