@@ -145,7 +145,8 @@ def test_chip_placement_trains_without_illegal_actions(tmp_path: Path) -> None:
     (random, greedy and in evaluation) respected the mask."""
     pytest.importorskip("rlsuite.envs.chip.env")
     run_dir = train(DQNConfig(
-        **{**TINY, "learning_starts": 100}, env="rlsuite/ChipPlacement-v0", total_steps=500,
+        **{**TINY, "learning_starts": 100}, env="rlsuite/ChipPlacement-v0",
+        env_kwargs={"illegal_action": "raise"}, total_steps=500,
         num_envs=2, eval_every=0, run_root=str(tmp_path), eps_end=0.3,
     ))  # fmt: skip
     status = json.loads((run_dir / "status.json").read_text())
@@ -187,7 +188,8 @@ def test_go_resume_is_exact_with_masks_and_an_opponent(tmp_path: Path) -> None:
     pytest.importorskip("rlsuite.envs.go.env")
     base = DQNConfig(
         **{**TINY, "learning_starts": 100, "batch_size": 16, "hidden_sizes": (32,)},
-        env="rlsuite/Go-v0", env_kwargs={"board_size": 5}, total_steps=300, num_envs=2,
+        env="rlsuite/Go-v0", env_kwargs={"board_size": 5, "illegal_action": "raise"},
+        total_steps=300, num_envs=2,
         eval_every=0, run_root=str(tmp_path),
     )  # fmt: skip
     whole = train(base)
