@@ -68,14 +68,15 @@ class DistributedSelfPlay:
 
     def __init__(self, info: ModelInfo, config: SelfPlayConfig, games_per_round: int, *,
                  backend: Backend = "local", workers: int = 1, cpus_per_worker: float = 1.0,
-                 ray_address: str = "") -> None:
+                 ray_address: str = "", processes: bool | None = None) -> None:
         per_worker = -(-games_per_round // workers)
         lanes = min(config.parallel_games, per_worker)
         config = SelfPlayConfig(**{**config.__dict__, "parallel_games": lanes})
         self.workers = workers
         self.pool = WorkerPool(PoolSelfPlayWorker, {"info": info.to_json(), "config": config},
                                backend=backend, num_workers=workers,
-                               cpus_per_worker=cpus_per_worker, ray_address=ray_address)
+                               cpus_per_worker=cpus_per_worker, ray_address=ray_address,
+                               processes=processes)
 
     def play(self, net: torch.nn.Module, games: int, rng: np.random.Generator) -> SelfPlayRound:
         """Publish `net`'s weights, play `games` games split over the workers, merge."""

@@ -1,0 +1,136 @@
+"""Worker pools on a local Ray cluster (`ray.init(num_cpus=2)`): AlphaZero self-play through
+Ray equals the local backend's, a worker killed mid-run loses no finished game, weight
+versions only increase, and a missing Ray names the pip command."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from rlsuite.agents.alphazero.distributed import DistributedSelfPlay, PoolSelfPlayWorker
+from rlsuite.agents.alphazero.model import ModelInfo
+from rlsuite.agents.alphazero.network import NetConfig, PolicyValueNet
+from rlsuite.agents.alphazero.search import SearchConfig
+from rlsuite.agents.alphazero.selfplay import SelfPlayConfig
+from rlsuite.envs.go import GoGame
+from rlsuite.workers import Result, WorkerDied, WorkerPool
+
+HAVE_RAY = importlib.util.find_spec("ray") is not None
+needs_ray = pytest.mark.skipif(
+    not HAVE_RAY, reason='ray is not installed (pip install "rlsuite[ray]"): Ray backend untested')
+
+GAME = GoGame(4, 0.5, history=2)
+INFO = ModelInfo(
+    net=NetConfig(in_channels=GAME.observation_shape[0], board_size=4,
+                  num_actions=GAME.num_actions, blocks=1, channels=8),
+    board_size=4, komi=0.5, rules=GAME.rules, superko="positional", history=2, score_weight=0.0)
+CONFIG = SelfPlayConfig(parallel_games=4, search=SearchConfig(simulations=8))
+
+
+def weights(seed: int) -> dict[str, np.ndarray]:
+    torch.manual_seed(seed)
+    return {k: v.numpy().copy() for k, v in PolicyValueNet(INFO.net).state_dict().items()}
+
+
+def assert_valid(records: dict[str, np.ndarray]) -> None:
+    """Planes are 0/1, policies are distributions over legal moves, values are outcomes."""
+    n = len(records["value"])
+    assert n > 0
+    assert records["planes"].shape == (n, *GAME.observation_shape)
+    assert records["policy"].shape == records["mask"].shape == (n, GAME.num_actions)
+    assert set(np.unique(records["planes"])) <= {0, 1}
+    np.testing.assert_allclose(records["policy"].sum(1), 1.0, atol=1e-5)
+    assert not (records["policy"] > 0)[~records["mask"]].any()
+    assert np.all(np.abs(records["value"]) <= 1)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[None]:
+    if not HAVE_RAY:
+        pytest.skip('ray is not installed (pip install "rlsuite[ray]"): Ray backend untested')
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ray_selfplay(ray_cluster: None) -> Iterator[DistributedSelfPlay]:
+    selfplay = DistributedSelfPlay(INFO, CONFIG, 6, backend="ray", workers=2)
+    yield selfplay
+    selfplay.close()
+
+
+@pytest.fixture(scope="module")
+def local_selfplay() -> Iterator[DistributedSelfPlay]:
+    selfplay = DistributedSelfPlay(INFO, CONFIG, 6, backend="local", workers=2, processes=False)
+    yield selfplay
+    selfplay.close()
+
+
+@needs_ray
+def test_selfplay_through_ray_equals_the_local_backend(
+        ray_selfplay: DistributedSelfPlay, local_selfplay: DistributedSelfPlay) -> None:
+    net = PolicyValueNet(INFO.net)
+    ray_round = ray_selfplay.play(net, 6, np.random.default_rng(1))
+    local = local_selfplay.play(net, 6, np.random.default_rng(1))
+    assert ray_round.stats["games"] == local.stats["games"] == 6
+    assert len(ray_round.finished[0]) == 6 and ray_round.versions == [1, 1]
+    assert_valid(ray_round.records)
+    assert ray_round.records.keys() == local.records.keys()
+    for key, value in local.records.items():  # a task's games depend only on seed and weights
+        np.testing.assert_array_equal(ray_round.records[key], value)
+
+
+@needs_ray
+def test_a_killed_worker_loses_no_finished_game(
+        ray_selfplay: DistributedSelfPlay, local_selfplay: DistributedSelfPlay) -> None:
+    pool = ray_selfplay.pool
+    pool.publish(weights(0))
+    tasks = [(2, seed) for seed in range(6)]
+    events: list[Result | WorkerDied] = []
+    for event in pool.results(tasks):
+        events.append(event)
+        if len(events) == 1:  # the other worker is still playing its task: kill it
+            assert isinstance(event, Result)
+            pool.kill(1 - event.worker)
+    done = [e for e in events if isinstance(e, Result)]
+    died = [e for e in events if isinstance(e, WorkerDied)]
+    assert len(died) == 1 and "Actor" in died[0].error
+    assert sorted(r.task for r in done) == list(range(6))  # every task exactly once
+    for r in done:
+        assert r.value["stats"]["games"] == 2 and len(r.value["finished"][0]) == 2
+        assert_valid(r.value["records"])
+    # the rerun of the dropped task played the games a surviving worker would have played
+    local_selfplay.pool.publish(weights(0))
+    (expected,), _ = local_selfplay.pool.run([tasks[died[0].task]])
+    rerun = next(r for r in done if r.task == died[0].task)
+    np.testing.assert_array_equal(rerun.value["records"]["policy"],
+                                  expected.value["records"]["policy"])
+
+
+@needs_ray
+def test_weight_versions_reported_by_workers_only_increase(
+        ray_selfplay: DistributedSelfPlay) -> None:
+    pool = ray_selfplay.pool
+    seen: dict[int, list[int]] = {0: [], 1: []}
+    for round_ in range(3):
+        version = pool.publish(weights(round_))
+        results, _ = pool.run([(1, seed) for seed in range(4)])
+        assert {r.version for r in results} == {version}
+        for r in results:
+            seen[r.worker].append(r.version)
+    for versions in seen.values():
+        assert versions and versions == sorted(versions)
+
+
+def test_a_missing_ray_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now raises ImportError
+    with pytest.raises(ImportError, match=r'pip install "rlsuite\[ray\]"'):
+        WorkerPool(PoolSelfPlayWorker, backend="ray")
