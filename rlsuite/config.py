@@ -1,8 +1,9 @@
-"""Typed run configs: one keyword-only dataclass per entry point, parsed by tyro.
+"""Config IO: presets, overrides, a run's saved config, fresh run directories. No parsing.
 
-Per-env presets (rl-zoo style) live in one TOML file, `rlsuite/presets.toml`, as tables
-`[ALGO."ENV_ID"]`; command-line flags override a preset, and the resolved config is saved
-with every run (`Logger.log_hparams`).
+Configs are keyword-only dataclasses, one per entry point; `rlsuite.cli.parsing` turns flags
+into them. Per-env presets (rl-zoo style) live in one TOML file, `rlsuite/presets.toml`, as
+tables `[ALGO."ENV_ID"]`; command-line flags override a preset, and the resolved config is
+saved with every run (`Logger.log_hparams`) and read back on `--resume`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import dataclasses
 import json
 import time
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,40 +57,6 @@ def apply_overrides(config: T, overrides: Mapping[str, Any]) -> T:
 def _as_field_value(value: Any) -> Any:
     """TOML and JSON give lists; configs hold tuples so they stay immutable and hashable."""
     return tuple(value) if isinstance(value, list) else value
-
-
-def parse(
-    config_cls: type[T],
-    argv: Sequence[str] | None,
-    *,
-    algo: str | None = None,
-    prog: str | None = None,
-    env_field: str = "env",
-) -> T:
-    """Parse argv into `config_cls`, starting from the preset for `--env` when one exists;
-    with `--resume RUN_DIR`, starting from that run's saved config instead (the run layer then
-    refuses flags that changed anything but run control)."""
-    import tyro  # only parsing needs it: the run layer imports this module too
-
-    resume = flag_value(argv or [], "resume")
-    default = resume_defaults(config_cls, resume) if resume else config_cls()
-    if algo is not None and not resume:
-        env_id = flag_value(argv or [], env_field) or getattr(default, env_field, None)
-        preset = load_presets(algo).get(str(env_id))
-        if preset:
-            default = apply_overrides(default, preset)
-    return tyro.cli(config_cls, default=default, args=list(argv or []), prog=prog)
-
-
-def flag_value(argv: Sequence[str], name: str) -> str | None:
-    """The value given to `--name` in argv (`--name V` or `--name=V`), before full parsing."""
-    flag = f"--{name.replace('_', '-')}"
-    for i, arg in enumerate(argv):
-        if arg == flag and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return None
 
 
 def load_config(config_cls: type[T], run_dir: str | Path) -> T:

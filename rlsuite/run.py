@@ -20,7 +20,7 @@ An algorithm supplies only `collect` (gather experience), `learn` (one learning 
 
 Names used by every algorithm's config are fields of `RunConfig`, which every config extends.
 Core module: numpy, torch and the standard library plus rlsuite.logger/checkpoint/config IO;
-tyro is only imported inside `rlsuite.config.parse` (command-line parsing).
+command-line parsing lives in `rlsuite.cli`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 import torch
@@ -46,7 +46,7 @@ import torch
 from rlsuite import checkpoint
 from rlsuite.config import RUN_CONTROL, load_config, new_run_dir, resume_defaults
 from rlsuite.logger import BACKENDS, Logger, to_jsonable
-from rlsuite.vecenv import VecEnv, make_envs
+from rlsuite.vecenv import ActFn, VecEnv, evaluate_episodes, make_envs
 
 CONTROL_FIELDS = RUN_CONTROL
 """Fields a resumed run takes from its command line; every other field comes from the run."""
@@ -229,9 +229,12 @@ class RunContext:
 class Algorithm(Protocol):
     """What a trainer supplies. Counters live in `RunState`, owned by the run layer.
 
-    Optional extras, used when present: `close()` (release envs), and
+    Optional extras, used when present: `close()` (release envs);
     `large_state_dict()` / `load_large_state_dict(state)` for state too big to read when
-    loading an agent for play (a replay buffer), saved under `checkpoints/large/`."""
+    loading an agent for play (a replay buffer), saved under `checkpoints/large/`; and
+    `checkpoint_parts() -> {key: module or optimizer}`, naming the `state_dict()` entries that
+    hold a module's or an optimizer's state, so that a resume checks each against its part
+    (keys, shapes, optimizer fit) before `load_state_dict` changes anything."""
 
     def collect(self, state: RunState) -> Mapping[str, float]:
         """Gather experience; advance `state.env_steps`, call `state.record_episodes`."""
@@ -249,7 +252,43 @@ class Algorithm(Protocol):
         """Tensors, arrays and JSON values (see `optimizer_state`), for rlsuite.checkpoint."""
         ...
 
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Apply a saved `state_dict()`; the run layer has checked the `checkpoint_parts`."""
+        ...
+
+
+Part = torch.nn.Module | torch.optim.Optimizer
+"""A stateful piece of an algorithm that the run layer can check a saved state against."""
+
+
+class EnvAlgorithm(Generic[ConfigT]):
+    """Base of the algorithms that act on the config's vector envs (DQN, PG): it holds the
+    config, the run's RNG, device and training envs, evaluates an act function on separate
+    envs and closes the envs. Subclasses override `make_envs` to check what they need."""
+
+    def __init__(self, ctx: RunContext, config_type: type[ConfigT]) -> None:
+        if not isinstance(ctx.config, config_type):
+            raise TypeError(f"{type(self).__name__} needs a {config_type.__name__}, "
+                            f"got {type(ctx.config).__name__}")
+        self.config: ConfigT = ctx.config
+        self.rng, self.device = ctx.rng, ctx.device
+        self.envs = self.make_envs()
+
+    def make_envs(self, *, evaluation: bool = False) -> VecEnv:
+        """The config's training envs, or its evaluation envs (`build_envs`)."""
+        return build_envs(self.config, evaluation=evaluation)
+
+    def evaluate_policy(self, act: ActFn) -> dict[str, float]:
+        """`eval/return_mean` and `eval/return_std` over `eval_episodes` episodes of `act`."""
+        envs = self.make_envs(evaluation=True)
+        try:
+            returns = evaluate_episodes(act, envs, self.config.eval_episodes)
+        finally:
+            envs.close()
+        return {"eval/return_mean": float(returns.mean()), "eval/return_std": float(returns.std())}
+
+    def close(self) -> None:
+        self.envs.close()
 
 
 @dataclass
@@ -464,24 +503,46 @@ class _Loop:
         return path
 
 
+def check_parts(algorithm: Algorithm, saved: Any, source: Path, field: str) -> None:
+    """CheckpointError unless the saved algorithm state is a mapping whose module and optimizer
+    states (`checkpoint_parts`) fit the algorithm's own; nothing is modified."""
+    if not isinstance(saved, Mapping):
+        raise checkpoint.CheckpointError(f"{source}: field {field}: not a mapping")
+    parts_of = getattr(algorithm, "checkpoint_parts", None)
+    for key, part in (parts_of() if parts_of is not None else {}).items():
+        if key not in saved:
+            raise checkpoint.CheckpointError(f"{source}: field {field}/{key}: missing")
+        check = (checkpoint.check_module_state if isinstance(part, torch.nn.Module)
+                 else checkpoint.check_optimizer_state)
+        check(part, saved[key], source, f"{field}/{key}")
+
+
 def restore(ctx: RunContext, algorithm: Algorithm) -> RunState | None:
     """Load the latest checkpoint of `ctx.run_dir` into `algorithm` and the RNGs; None when
-    the run has none yet (killed before its first checkpoint)."""
+    the run has none yet (killed before its first checkpoint). Everything is read and checked
+    first (run state, RNG states, module and optimizer states, the large state's presence), so
+    a bad checkpoint raises a CheckpointError while the algorithm is still untouched."""
     root = ctx.logger.checkpoint_dir
     if checkpoint.latest(root) is None:
         return None
     ckpt = checkpoint.load(root, map_location=ctx.device)
+    source = ckpt.path / checkpoint.MANIFEST
     for key in ("run", "rng", "algorithm"):
         if key not in ckpt.state:
             raise checkpoint.CheckpointError(f"{ckpt.path} has no {key!r} state: not a run")
     state = RunState.from_json(ckpt.state["run"])
-    algorithm.load_state_dict(ckpt.state["algorithm"])
+    checkpoint.check_rng_state(ckpt.state["rng"], source, "state/rng", ctx.rng)
+    check_parts(algorithm, ckpt.state["algorithm"], source, "state/algorithm")
     load_large = getattr(algorithm, "load_large_state_dict", None)
+    large_state = None
     if load_large is not None:
         large = root / LARGE_DIR / ckpt.path.name
         if not (large / checkpoint.MANIFEST).is_file():
             raise checkpoint.CheckpointError(f"{ckpt.path} has no matching {large}")
-        load_large(checkpoint.load(large, map_location=ctx.device).state)
+        large_state = checkpoint.load(large, map_location=ctx.device).state
+    algorithm.load_state_dict(ckpt.state["algorithm"])
+    if load_large is not None:
+        load_large(large_state)
     checkpoint.restore_rng(ckpt.state["rng"], ctx.rng)
     return state
 

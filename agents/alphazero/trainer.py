@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -364,25 +364,3 @@ def play_greedy_match(game: GoGame, net: Any, games: int, simulations: int,
 def train(config: AlphaZeroConfig) -> Path:
     """Train (or, with `config.resume`, continue) one run; return its run directory."""
     return run(AlphaZeroAlgorithm, config)
-
-
-def parse_args(argv: Sequence[str] | None) -> AlphaZeroConfig:
-    """Flags over the defaults of the board size asked for (`SIZE_PRESETS`)."""
-    import tyro
-
-    from rlsuite.config import apply_overrides, flag_value, parse
-
-    args = list(argv or [])
-    if flag_value(args, "resume"):
-        return parse(AlphaZeroConfig, args, prog="rlsuite train alphazero")
-    size = flag_value(args, "board_size")
-    default = AlphaZeroConfig()
-    if size is not None and size.isdigit() and int(size) in SIZE_PRESETS:
-        default = apply_overrides(default, {"board_size": int(size), **SIZE_PRESETS[int(size)]})
-    return tyro.cli(AlphaZeroConfig, default=default, args=args, prog="rlsuite train alphazero")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    run_dir = train(parse_args(argv))
-    print(run_dir)
-    return 0

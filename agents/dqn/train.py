@@ -1,18 +1,17 @@
 """DQN inside the run layer: act on a batch of envs, store n-step transitions, learn, evaluate.
 
 `rlsuite.run` owns the loop, run directory, logging, checkpoints and `--resume`; this module
-supplies `DQN` (collect: `train_every` vector steps; learn: `gradient_steps` updates) and the
-entry points. A resumed run's next actions equal those of an uninterrupted run with the same
-seed (on CPU, for envs whose randomness is their `np_random`): the envs replay their episodes
-(`rlsuite.vecenv`) and the replay buffer is checkpointed under `checkpoints/large/`, so loading
-an agent for play never reads it.
+supplies `DQN` (collect: `train_every` vector steps; learn: `gradient_steps` updates) and
+`train(config)` (`rlsuite train dqn` parses the flags in `rlsuite.cli.train`). A resumed
+run's next actions equal those of an uninterrupted run with the same seed (on CPU, for envs
+whose randomness is their `np_random`): the envs replay their episodes (`rlsuite.vecenv`) and
+the replay buffer is checkpointed under `checkpoints/large/`, so loading an agent for play
+never reads it.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,13 @@ from rlsuite.agents.dqn.learner import QLearner
 from rlsuite.agents.dqn.network import QNetwork
 from rlsuite.agents.dqn.policy import EpsilonGreedy
 from rlsuite.agents.networks import resolve_torso
-from rlsuite.config import parse
 from rlsuite.frame_replay import FrameReplay
 from rlsuite.nstep_replay import TransitionReplay
 from rlsuite.run import (
     EVAL_SEED_OFFSET,
     Callback,
+    EnvAlgorithm,
+    Part,
     RunContext,
     RunState,
     build_envs,
@@ -37,7 +37,7 @@ from rlsuite.run import (
     optimizer_state,
     run,
 )
-from rlsuite.vecenv import VecEnv, evaluate_episodes, is_atari
+from rlsuite.vecenv import VecEnv, is_atari
 
 
 def discrete_envs(config: DQNConfig, *, evaluation: bool = False) -> VecEnv:
@@ -89,14 +89,12 @@ def make_store(
                             num_actions=num_actions if masked else None, **common)  # fmt: skip
 
 
-class DQN:
+class DQN(EnvAlgorithm[DQNConfig]):
     """Deep Q-learning as the run layer's `Algorithm`."""
 
     def __init__(self, ctx: RunContext) -> None:
-        config = ctx.config
-        assert isinstance(config, DQNConfig)
-        self.config, self.rng, self.device = config, ctx.rng, ctx.device
-        self.envs = discrete_envs(config)
+        super().__init__(ctx, DQNConfig)
+        config = self.config
         space = self.envs.observation_space
         self.obs_shape = tuple(int(d) for d in space.shape)
         self.num_actions = int(self.envs.action_space.n)  # type: ignore[attr-defined]
@@ -158,19 +156,14 @@ class DQN:
         self._next_stats = (state.env_steps // c.log_every + 1) * c.log_every
         return {"charts/epsilon": self.epsilon(state.env_steps), **self.learner.pop_stats()}
 
+    def make_envs(self, *, evaluation: bool = False) -> VecEnv:
+        return discrete_envs(self.config, evaluation=evaluation)
+
     def evaluate(self, state: RunState) -> Mapping[str, float]:
+        """`eval_epsilon`-greedy episodes, exploring from their own generator."""
         c = self.config
-        envs = discrete_envs(c, evaluation=True)
         rng = np.random.default_rng(c.seed + EVAL_SEED_OFFSET)
-
-        def act(obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-            return self.policy(obs, mask, c.eval_epsilon, rng)
-
-        try:
-            returns = evaluate_episodes(act, envs, c.eval_episodes)
-        finally:
-            envs.close()
-        return {"eval/return_mean": float(returns.mean()), "eval/return_std": float(returns.std())}
+        return self.evaluate_policy(lambda obs, mask: self.policy(obs, mask, c.eval_epsilon, rng))
 
     def state_dict(self) -> dict[str, Any]:
         space = self.envs.observation_space
@@ -187,6 +180,10 @@ class DQN:
                 "num_actions": self.num_actions,
             },
         }
+
+    def checkpoint_parts(self) -> dict[str, Part]:
+        return {"online": self.learner.online, "target": self.learner.target,
+                "optimizer": self.learner.optimizer}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.learner.online.load_state_dict(state["online"])
@@ -206,28 +203,7 @@ class DQN:
             # fresh episodes or an empty replay: no n-step window may span the gap
             self.store.start(self.envs.obs)
 
-    def close(self) -> None:
-        self.envs.close()
-
 
 def train(config: DQNConfig, callback: Callback | None = None) -> Path:
     """Train (or resume, when `config.resume` names a run) and return the run directory."""
     return run(DQN, config, callback=callback)
-
-
-def parse_args(argv: Sequence[str]) -> DQNConfig:
-    """Flags over the env's preset; with `--resume RUN`, flags over the run's saved config."""
-    return parse(DQNConfig, argv, algo="dqn", prog="rlsuite train dqn")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`rlsuite train dqn [--env ID] [--resume RUN] ...`; SIGTERM/SIGINT checkpoint and stop."""
-    config = parse_args(list(sys.argv[1:] if argv is None else argv))
-    run_dir = train(config)
-    status = json.loads((run_dir / "status.json").read_text())
-    done = "finished" if status["finished"] else f"stopped at step {status['env_steps']}"
-    if status["evaluations"]:
-        step, metrics = status["evaluations"][-1]
-        print(f"eval return {metrics['eval/return_mean']:.2f} at step {step}")
-    print(f"{done}; run_dir: {run_dir}")
-    return 0

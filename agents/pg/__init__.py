@@ -10,11 +10,11 @@ Modules: `config` (one config, three algorithms as its defaults), `distributions
 categorical, diagonal Gaussian), `networks` (torsos and the actor-critic), `losses` (GAE and
 the loss terms), `rollout` (`rlsuite.vecenv` envs -> ReplayBuffer), `learner` (minibatch
 updates), `trainer` (the algorithm inside `rlsuite.run`, which owns the loop, checkpoints and
-resume), `agent` (loading for play), `cli` (the `rlsuite train` entry points).
+resume), `agent` (loading for play). `rlsuite train ppo|a2c|reinforce` parses flags into
+these configs (`rlsuite.cli.train`).
 """
 
 from rlsuite.agents.pg.agent import PGAgent, load_agent
-from rlsuite.agents.pg.cli import main_a2c, main_ppo, main_reinforce
 from rlsuite.agents.pg.config import A2CConfig, PGConfig, PPOConfig, ReinforceConfig
 from rlsuite.agents.pg.trainer import UpdateReport, train
 
@@ -26,8 +26,5 @@ __all__ = [
     "ReinforceConfig",
     "UpdateReport",
     "load_agent",
-    "main_a2c",
-    "main_ppo",
-    "main_reinforce",
     "train",
 ]

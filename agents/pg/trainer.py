@@ -24,15 +24,15 @@ from rlsuite.agents.pg.networks import ActorCritic, NetSpec, to_tensor
 from rlsuite.agents.pg.rollout import Episodes, RolloutCollector
 from rlsuite.replay import ReplayBuffer
 from rlsuite.run import (
+    EnvAlgorithm,
     IterationReport,
+    Part,
     RunContext,
     RunState,
-    build_envs,
     load_optimizer_state,
     optimizer_state,
     run,
 )
-from rlsuite.vecenv import evaluate_episodes
 
 
 @dataclass
@@ -51,14 +51,12 @@ Callback = Callable[[UpdateReport], bool | None]
 """Called after every update, before its checkpoint; returning True checkpoints and stops."""
 
 
-class ActorCriticAlgorithm:
+class ActorCriticAlgorithm(EnvAlgorithm[PGConfig]):
     """PPO / A2C / REINFORCE as the run layer's `Algorithm`."""
 
     def __init__(self, ctx: RunContext) -> None:
-        config = ctx.config
-        assert isinstance(config, PGConfig)
-        self.config, self.rng, self.device = config, ctx.rng, ctx.device
-        self.envs = build_envs(config)
+        super().__init__(ctx, PGConfig)
+        config = self.config
         self.spec = net_spec(config, self.envs.observation_space, self.envs.action_space)
         self.policy = ActorCritic(self.spec).to(self.device)
         self.learner = Learner(config, self.policy, self.device)
@@ -83,14 +81,7 @@ class ActorCriticAlgorithm:
     def evaluate(self, state: RunState) -> Mapping[str, float]:
         """Mean and spread of `eval_episodes` episodes of the deterministic policy (the mode of
         its distribution) on envs seeded apart from training's."""
-        c = self.config
-        envs = build_envs(c, evaluation=True)
-        try:
-            returns = evaluate_episodes(self._greedy, envs, c.eval_episodes)
-        finally:
-            envs.close()
-        return {"eval/return_mean": float(returns.mean()),
-                "eval/return_std": float(returns.std())}
+        return self.evaluate_policy(self._greedy)
 
     def _greedy(self, obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         dist, _ = self.policy(to_tensor(obs, self.device),
@@ -108,15 +99,15 @@ class ActorCriticAlgorithm:
             "envs": self.envs.state_dict(),
         }
 
+    def checkpoint_parts(self) -> dict[str, Part]:
+        return {"policy": self.policy, "optimizer": self.learner.optimizer}
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if NetSpec.from_json(state["net_spec"]) != self.spec:
             raise ValueError("the checkpoint's network differs from the one this config builds")
         self.policy.load_state_dict(state["policy"])
         load_optimizer_state(self.learner.optimizer, state["optimizer"])
         self.envs.load_state_dict(state["envs"])
-
-    def close(self) -> None:
-        self.envs.close()
 
 
 def train(config: PGConfig, callback: Callback | None = None) -> Path:

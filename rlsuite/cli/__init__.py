@@ -1,9 +1,9 @@
 """The `rlsuite` command: train | watch | arena | gtp | bench | run.
 
-All argument parsing of the front ends lives in this package, and nothing imports it: each
-sub-command forwards its remaining arguments to a `main(argv) -> int`, imported only when
-called (`rlsuite.cli.arena`, `.watch`, `.gtp`, `.bench`, `.run`; trainers parse their own
-run configs through the run layer). scripts/*.py and `python -m rlsuite.cli` call the same.
+All argument parsing lives in this package (`parsing`: flags -> typed configs), and nothing
+imports it: each sub-command forwards its remaining arguments to a `main(argv) -> int`,
+imported only when called (`rlsuite.cli.train`, `.arena`, `.watch`, `.gtp`, `.bench`,
+`.run`). scripts/*.py and `python -m rlsuite.cli` call the same.
 """
 
 from __future__ import annotations
@@ -12,14 +12,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-TRAINERS = {
-    "dqn": "rlsuite.agents.dqn:main",
-    "ppo": "rlsuite.agents.pg:main_ppo",
-    "a2c": "rlsuite.agents.pg:main_a2c",
-    "reinforce": "rlsuite.agents.pg:main_reinforce",
-    "alphazero": "rlsuite.agents.alphazero.trainer:main",
-}
+from rlsuite.cli.train import TRAINERS
+
 COMMANDS = {
+    "train": "rlsuite.cli.train:main",
     "watch": "rlsuite.cli.watch:main",
     "arena": "rlsuite.cli.arena:main",
     "gtp": "rlsuite.cli.gtp:main",
@@ -64,14 +60,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         return 0 if args else 2
     command, rest = args[0], args[1:]
-    if command == "train":
-        if not rest or rest[0] not in TRAINERS:
-            print(
-                f"usage: rlsuite train ALGO [ARGS]; ALGO is one of {list(TRAINERS)}",
-                file=sys.stderr,
-            )
-            return 2
-        return _call(TRAINERS[rest[0]], rest[1:], f"train {rest[0]}")
     if command in COMMANDS:
         return _call(COMMANDS[command], rest, command)
     print(f"rlsuite: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)

@@ -39,7 +39,7 @@ from rlsuite.arena.players import (
     require_plays,
 )
 from rlsuite.arena.report import leaderboard_table, plot_ratings, ratings_table
-from rlsuite.config import parse
+from rlsuite.cli.parsing import parse
 
 
 @dataclass(kw_only=True)

@@ -24,7 +24,7 @@ import gymnasium as gym
 import numpy as np
 from rich.console import Console
 
-from rlsuite.config import parse
+from rlsuite.cli.parsing import parse
 
 
 @dataclass(kw_only=True)
@@ -45,19 +45,12 @@ class MainJobConfig:
 
 def train_and_evaluate_ppo(config: MainJobConfig, console: Console) -> float:
     """Train PPO on CartPole-v1 up to the target, reload it from disk and evaluate it."""
-    from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
-    from rlsuite.config import apply_overrides, load_presets
+    from rlsuite.agents.pg import UpdateReport, load_agent, train
+    from rlsuite.cli.train import parse_config
 
-    ppo = apply_overrides(PPOConfig(), load_presets("ppo").get("CartPole-v1", {}))
-    ppo = apply_overrides(
-        ppo,
-        {
-            "total_steps": config.ppo_steps,
-            "seed": config.seed,
-            "run_root": str(config.out),
-            "backends": ("tensorboard", "csv"),
-        },
-    )
+    ppo = parse_config("ppo", ["--env", "CartPole-v1", "--total-steps", str(config.ppo_steps),
+                               "--seed", str(config.seed), "--run-root", str(config.out),
+                               "--backends", "tensorboard", "csv"])
 
     def reached_target(report: UpdateReport) -> bool:
         returns = report.episodes.returns

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from rlsuite.config import parse
+from rlsuite.cli.parsing import parse
 
 DOMAINS = ("go", "chip", "atari")
 

@@ -34,7 +34,8 @@ from rich.console import Console
 from rich.table import Table
 
 from rlsuite.agents.dqn import DQNConfig, train
-from rlsuite.agents.dqn.train import discrete_envs, parse_args
+from rlsuite.agents.dqn.train import discrete_envs
+from rlsuite.cli.train import parse_config
 from rlsuite.vecenv import evaluate_episodes
 
 ENV = "CartPole-v1"
@@ -58,7 +59,7 @@ def steps_to(evaluations: list[tuple[int, float]], level: float = 500.0) -> int 
 
 
 def run_rlsuite(seed: int, steps: int, eval_every: int, eval_episodes: int) -> dict[str, Any]:
-    preset = parse_args(["--env", ENV])
+    preset = parse_config("dqn", ["--env", ENV])
     config = dataclasses.replace(
         preset,
         seed=seed,

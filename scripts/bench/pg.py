@@ -126,14 +126,14 @@ def run_sb3(seed: int, total_steps: int, target: float, window: int) -> Run:
 
 def run_rlsuite(seed: int, total_steps: int, target: float, window: int,
                 extra: list[str]) -> Run:
-    from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
-    from rlsuite.config import parse
+    from rlsuite.agents.pg import UpdateReport, load_agent, train
+    from rlsuite.cli.train import parse_config
 
     with tempfile.TemporaryDirectory() as root:
-        config = parse(PPOConfig, ["--env", ENV_ID, "--seed", str(seed), "--total-steps",
-                                   str(total_steps), "--run-root", root, "--backends", "csv",
-                                   "--checkpoint-every", str(total_steps), "--eval-episodes",
-                                   "0", *extra], algo="ppo")
+        config = parse_config("ppo", ["--env", ENV_ID, "--seed", str(seed), "--total-steps",
+                                      str(total_steps), "--run-root", root, "--backends", "csv",
+                                      "--checkpoint-every", str(total_steps), "--eval-episodes",
+                                      "0", *extra])
         run = Run("rlsuite", seed, target, window)
 
         def milestones(report: UpdateReport) -> None:
@@ -206,8 +206,8 @@ def place_with_policy(netlist: str, run_dir: Any, seed: int = 0) -> dict[str, fl
 
 
 def chip_task(netlists: list[str], steps: int, random_seeds: int) -> dict[str, Any]:
-    from rlsuite.agents.pg import PPOConfig, train
-    from rlsuite.config import parse
+    from rlsuite.agents.pg import train
+    from rlsuite.cli.train import parse_config
     from rlsuite.envs.chip import data_dir, run_baseline
 
     rows: dict[str, Any] = {}
@@ -215,9 +215,9 @@ def chip_task(netlists: list[str], steps: int, random_seeds: int) -> dict[str, A
         path = str(data_dir() / name)
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as root:
-            config = parse(PPOConfig, ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs",
-                                       "netlist", path, "--total-steps", str(steps),
-                                       "--run-root", root, "--backends", "csv"], algo="ppo")
+            config = parse_config("ppo", ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs",
+                                          "netlist", path, "--total-steps", str(steps),
+                                          "--run-root", root, "--backends", "csv"])
             run_dir = train(config)
             ppo = place_with_policy(path, run_dir)
         train_s = time.perf_counter() - start

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from rlsuite.agents.dqn import train
-from rlsuite.agents.dqn.train import parse_args
+from rlsuite.cli.train import parse_config
 
 ENV = "ALE/Pong-v5"
 DEFAULT_RUNS = Path("runs/pong_dqn")
@@ -70,7 +70,7 @@ def chunk(args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
         argv = ["--resume", str(run)]
     start = status(run).get("env_steps", 0) if run is not None else 0
     tic = time.perf_counter()
-    result = status(train(parse_args([*argv, *control])))
+    result = status(train(parse_config("dqn", [*argv, *control])))
     result["chunk_steps_per_s"] = (result["env_steps"] - start) / (time.perf_counter() - tic)
     return result
 
@@ -183,7 +183,7 @@ def rlsuite_sps(steps: int, learning_starts: int, device: str, num_envs: int | N
     `num_envs=1` keeps the preset's updates per agent step (train every 4 steps, as SB3)."""
     import tempfile
 
-    preset = parse_args(["--env", ENV])
+    preset = parse_config("dqn", ["--env", ENV])
     shape = []
     if num_envs is not None and num_envs != preset.num_envs:
         per_step = preset.gradient_steps / (preset.train_every * preset.num_envs)
@@ -195,7 +195,7 @@ def rlsuite_sps(steps: int, learning_starts: int, device: str, num_envs: int | N
                 "--total-steps", str(total), "--learning-starts", str(learning_starts),
                 "--eval-episodes", "0", "--no-checkpoint-replay", "--backends", "csv",
                 "--run-root", tempfile.mkdtemp(prefix="pong-sps-")]  # fmt: skip
-        run_dir = train(parse_args(argv))
+        run_dir = train(parse_config("dqn", argv))
         return float(json.loads((run_dir / "status.json").read_text())["wall_seconds"])
 
     return steps / (train_seconds(learning_starts + steps) - train_seconds(learning_starts))

@@ -33,8 +33,8 @@ from typing import Any
 
 import torch
 
-from rlsuite.agents.pg import PPOConfig, UpdateReport, train
-from rlsuite.config import parse
+from rlsuite.agents.pg import UpdateReport, train
+from rlsuite.cli.train import parse_config
 
 DEFAULT_RUNS = Path("runs/ppo_atari")
 
@@ -59,7 +59,7 @@ def chunk(args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
         raise SystemExit(f"{run} exists: trainer flags apply to new runs only ({extra})")
     else:
         argv = ["--resume", str(run)]
-    config = parse(PPOConfig, argv, algo="ppo")
+    config = parse_config("ppo", argv)
     deadline = time.perf_counter() + 60 * args.minutes
     seen: dict[str, float] = {}
 
@@ -106,7 +106,7 @@ def rlsuite_sps(game: str, steps: int, device: str, num_envs: int | None) -> flo
                 "--eval-episodes", "0"]
         if num_envs is not None:
             argv += ["--num-envs", str(num_envs)]
-        config = parse(PPOConfig, argv, algo="ppo")
+        config = parse_config("ppo", argv)
         train(config, callback=lambda r: marks.append((r.global_step, time.perf_counter())))
     (s0, t0), (s1, t1) = marks[0], marks[-1]
     return (s1 - s0) / (t1 - t0)

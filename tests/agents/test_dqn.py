@@ -14,8 +14,9 @@ from rlsuite.agents.dqn import DQNConfig
 from rlsuite.agents.dqn.learner import QLearner
 from rlsuite.agents.dqn.network import QNetwork
 from rlsuite.agents.dqn.policy import EpsilonGreedy, masked_argmax, random_actions
-from rlsuite.agents.dqn.train import build_network, discrete_envs, parse_args
+from rlsuite.agents.dqn.train import build_network, discrete_envs
 from rlsuite.agents.networks import BoardHead
+from rlsuite.cli.train import parse_config
 from rlsuite.nstep_replay import Transitions
 from rlsuite.run import resolve_device
 
@@ -45,13 +46,13 @@ def test_config_rejects_batch_larger_than_buffer() -> None:
 
 
 def test_cli_applies_preset_then_flags() -> None:
-    preset = parse_args(["--env", "CartPole-v1"])
+    preset = parse_config("dqn", ["--env", "CartPole-v1"])
     assert preset.hidden_sizes != DQNConfig().hidden_sizes  # the CartPole preset applied
-    flagged = parse_args(["--env", "CartPole-v1", "--gamma", "0.9", "--no-dueling"])
+    flagged = parse_config("dqn", ["--env", "CartPole-v1", "--gamma", "0.9", "--no-dueling"])
     assert (flagged.gamma, flagged.dueling) == (0.9, False)
     assert flagged.hidden_sizes == preset.hidden_sizes
     with pytest.raises(SystemExit):
-        parse_args(["--no-such-flag", "1"])
+        parse_config("dqn", ["--no-such-flag", "1"])
 
 
 def test_cuda_request_without_cuda_is_a_clear_error() -> None:

@@ -16,8 +16,9 @@ import pytest
 import torch
 
 from rlsuite import checkpoint
-from rlsuite.agents.dqn import DQN, DQNConfig, load_agent, main, train
-from rlsuite.agents.dqn.train import parse_args
+from rlsuite.agents.dqn import DQN, DQNConfig, load_agent, train
+from rlsuite.cli.train import main as train_cli
+from rlsuite.cli.train import parse_config
 from rlsuite.run import IterationReport, resume_config
 
 TINY = dict(
@@ -39,7 +40,7 @@ def _tags(run_dir: Path) -> set[str]:
 def test_cartpole_learns_well_beyond_random(tmp_path: Path) -> None:
     """A random policy averages about 22 on CartPole-v1; 10k steps of the preset (exploring over
     the first 4k) reach 150+ and end at 100+ (greedy, 10 episodes per evaluation)."""
-    config = parse_args(["--env", "CartPole-v1"])
+    config = parse_config("dqn", ["--env", "CartPole-v1"])
     config = dataclasses.replace(
         config, total_steps=10_000, exploration_fraction=0.4, eval_every=2_500,
         eval_episodes=10, run_root=str(tmp_path), backends=("csv", "tensorboard"), seed=0,
@@ -93,7 +94,7 @@ def test_sigterm_checkpoints_and_resume_finishes(tmp_path: Path) -> None:
     timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()
     try:
-        assert main(argv) == 0
+        assert train_cli(["dqn", *argv]) == 0
     finally:
         timer.cancel()
     (run_dir,) = tmp_path.iterdir()
@@ -102,10 +103,10 @@ def test_sigterm_checkpoints_and_resume_finishes(tmp_path: Path) -> None:
     assert checkpoint.load(run_dir).step == status["env_steps"]
 
     with pytest.raises(ValueError, match=r"\['gamma'\] cannot change"):
-        main(["--resume", str(run_dir), "--gamma", "0.5"])
-    resumed = parse_args(["--resume", str(run_dir), "--chunk-steps", "300"])
+        train_cli(["dqn", "--resume", str(run_dir), "--gamma", "0.5"])
+    resumed = parse_config("dqn", ["--resume", str(run_dir), "--chunk-steps", "300"])
     assert resumed.total_steps == 200_000 and resumed.chunk_steps == 300
-    assert main(["--resume", str(run_dir), "--chunk-steps", "300"]) == 0
+    assert train_cli(["dqn", "--resume", str(run_dir), "--chunk-steps", "300"]) == 0
     assert json.loads((run_dir / "status.json").read_text())["env_steps"] == (
         status["env_steps"] + 300)
 

@@ -7,17 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
-from rlsuite.config import parse
+from rlsuite.agents.pg import UpdateReport, load_agent, train
+from rlsuite.cli.train import parse_config
 
 pytest.importorskip("ale_py", reason="ale-py not installed: pip install 'rlsuite[atari]'")
 
 
 def test_ppo_atari_smoke_run_on_cpu(tmp_path: Path) -> None:
-    config = parse(PPOConfig, ["--env", "ALE/Breakout-v5", "--num-envs", "2", "--num-steps",
-                               "16", "--total-steps", "64", "--eval-episodes", "0", "--run-root",
-                               str(tmp_path),
-                               "--backends", "csv"], algo="ppo")
+    config = parse_config("ppo", ["--env", "ALE/Breakout-v5", "--num-envs", "2", "--num-steps",
+                                  "16", "--total-steps", "64", "--eval-episodes", "0",
+                                  "--run-root", str(tmp_path), "--backends", "csv"])
     assert config.shared_torso and config.clip_coef == 0.1  # the rl-zoo Atari preset
     seen: list[UpdateReport] = []
     run_dir = train(config, callback=seen.append)

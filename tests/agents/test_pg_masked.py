@@ -1,5 +1,6 @@
-"""Masked categorical PPO on the suite's own envs: Go and macro placement. Both envs raise
-ValueError on an illegal move, so a run that finishes never sent one."""
+"""Masked categorical PPO on the suite's own envs: Go and macro placement. Both are made with
+illegal_action="raise" (a ValueError on an illegal move, where the default would quietly end
+the episode as a loss), so a run that finishes never sent one."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 import rlsuite  # noqa: F401  (registers the env ids)
 from rlsuite.agents.pg import PPOConfig, UpdateReport, load_agent, train
-from rlsuite.config import parse
+from rlsuite.cli.train import parse_config
 from rlsuite.envs.chip import data_dir, evaluate_placement, run_baseline
 
 APTE = data_dir() / "mcnc_apte"
@@ -26,7 +27,7 @@ def _check_rollout_legal(report: UpdateReport) -> None:
 
 
 def test_ppo_on_go_respects_masks_and_runs_end_to_end(tmp_path: Path) -> None:
-    config = PPOConfig(env="rlsuite/Go-v0", env_kwargs={"board_size": 5},
+    config = PPOConfig(env="rlsuite/Go-v0", env_kwargs={"board_size": 5, "illegal_action": "raise"},
                        num_envs=4, num_steps=32, total_steps=256, shared_torso=True,
                        conv_channels=(16,), hidden_sizes=(32,), run_root=str(tmp_path),
                        backends=("csv",))
@@ -39,7 +40,7 @@ def test_ppo_on_go_respects_masks_and_runs_end_to_end(tmp_path: Path) -> None:
     run_dir = train(config, callback=check)
     assert episodes and set(episodes) <= {-1.0, 0.0, 1.0}  # Go rewards are win/draw/loss
     agent = load_agent(run_dir)
-    env = gym.make("rlsuite/Go-v0", board_size=5)
+    env = gym.make("rlsuite/Go-v0", board_size=5, illegal_action="raise")
     obs, info = env.reset(seed=0)
     for _ in range(10):  # the agent's moves are legal, or the env would raise
         action = agent.act(obs[None], info["action_mask"][None], deterministic=False)[0]
@@ -55,14 +56,13 @@ def test_ppo_chip_placement_beats_random_macro_hpwl(tmp_path: Path) -> None:
     policy's placement beats random legal placements by at least one standard deviation of
     theirs. Measured: random 4,345 +- 366 (30 seeds); PPO after 18,432 steps 2,885-3,500 over
     seeds 0-5, so the bound (about 3,980) holds with two PPO spreads to spare on any machine."""
-    config = parse(PPOConfig, ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs",
-                               "netlist", str(APTE), "--total-steps", "18432",
-                               "--learning-rate", "3e-3", "--run-root", str(tmp_path),
-                               "--backends", "csv"],
-                   algo="ppo")
+    config = parse_config("ppo", ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs",
+                                  "netlist", str(APTE), "illegal_action", "raise",
+                                  "--total-steps", "18432", "--learning-rate", "3e-3",
+                                  "--run-root", str(tmp_path), "--backends", "csv"])
     run_dir = train(config, callback=_check_rollout_legal)
     agent = load_agent(run_dir)
-    env = gym.make("rlsuite/ChipPlacement-v0", netlist=str(APTE))
+    env = gym.make("rlsuite/ChipPlacement-v0", netlist=str(APTE), illegal_action="raise")
     obs, info = env.reset(seed=0)
     done = False
     while not done:

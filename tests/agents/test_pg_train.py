@@ -19,12 +19,11 @@ from rlsuite.agents.pg import (
     PPOConfig,
     ReinforceConfig,
     load_agent,
-    main_a2c,
-    main_ppo,
     train,
 )
 from rlsuite.agents.pg.networks import ActorCritic, NetSpec
-from rlsuite.config import parse
+from rlsuite.cli.train import main as train_cli
+from rlsuite.cli.train import parse_config
 
 
 def evaluate(agent: PGAgent, env_id: str, episodes: int = 5, seed: int = 100) -> float:
@@ -56,8 +55,8 @@ def random_return(env_id: str, episodes: int = 20) -> float:
 
 
 def test_ppo_cartpole_clearly_beats_random(tmp_path: Path) -> None:
-    config = parse(PPOConfig, ["--env", "CartPole-v1", "--total-steps", "10240", "--seed", "1",
-                               "--run-root", str(tmp_path), "--backends", "csv"], algo="ppo")
+    config = parse_config("ppo", ["--env", "CartPole-v1", "--total-steps", "10240", "--seed", "1",
+                                  "--run-root", str(tmp_path), "--backends", "csv"])
     returns: list[float] = []
     run_dir = train(config, callback=lambda r: returns.extend(r.episodes.returns.tolist()))
     baseline = random_return("CartPole-v1")
@@ -67,8 +66,8 @@ def test_ppo_cartpole_clearly_beats_random(tmp_path: Path) -> None:
 
 
 def test_pendulum_return_improves(tmp_path: Path) -> None:
-    config = parse(PPOConfig, ["--env", "Pendulum-v1", "--total-steps", "12288",
-                               "--run-root", str(tmp_path), "--backends", "csv"], algo="ppo")
+    config = parse_config("ppo", ["--env", "Pendulum-v1", "--total-steps", "12288",
+                                  "--run-root", str(tmp_path), "--backends", "csv"])
     returns: list[float] = []
     run_dir = train(config, callback=lambda r: returns.append(float(r.episodes.returns.mean())))
     agent = load_agent(run_dir)
@@ -79,11 +78,10 @@ def test_pendulum_return_improves(tmp_path: Path) -> None:
     assert np.mean(returns[-4:]) > np.mean(returns[:4]) + 150, returns
 
 
-@pytest.mark.parametrize(("algo", "config_cls"), [("a2c", A2CConfig),
-                                                  ("reinforce", ReinforceConfig)])
-def test_a2c_and_reinforce_learn_cartpole(tmp_path: Path, algo: str, config_cls: type) -> None:
-    config = parse(config_cls, ["--env", "CartPole-v1", "--total-steps", "12288", "--run-root",
-                                str(tmp_path), "--backends", "csv"], algo=algo)
+@pytest.mark.parametrize("algo", ["a2c", "reinforce"])
+def test_a2c_and_reinforce_learn_cartpole(tmp_path: Path, algo: str) -> None:
+    config = parse_config(algo, ["--env", "CartPole-v1", "--total-steps", "12288", "--run-root",
+                                 str(tmp_path), "--backends", "csv"])
     assert config.algo == algo and config.clip_coef is None and config.gae_lambda == 1.0
     returns: list[float] = []
     run_dir = train(config, callback=lambda r: returns.extend(r.episodes.returns.tolist()))
@@ -103,7 +101,7 @@ def test_run_directory_cli_and_agent_loading(tmp_path: Path,
     argv = ["--env", "CartPole-v1", "--total-steps", "256", "--num-envs", "2", "--num-steps",
             "64", "--run-root", str(tmp_path), "--backends", "csv", "tensorboard",
             "--checkpoint-every", "128", "--eval-episodes", "2"]
-    assert main_ppo(argv) == 0
+    assert train_cli(["ppo", *argv]) == 0
     run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
     saved = json.loads((run_dir / "config.json").read_text())
     assert saved["algo"] == "ppo" and saved["num_envs"] == 2
@@ -120,10 +118,10 @@ def test_run_directory_cli_and_agent_loading(tmp_path: Path,
     with pytest.raises(ValueError, match="observations"):
         agent.act(np.zeros((5, 3), np.float32))
     with pytest.raises(ValueError, match="contradicts A2CConfig"):
-        main_a2c(["--resume", str(run_dir)])
+        train_cli(["a2c", "--resume", str(run_dir)])
     with pytest.raises(ValueError, match=r"\['gamma'\] cannot change"):
-        main_ppo(["--resume", str(run_dir), "--gamma", "0.5"])
-    assert main_ppo(["--resume", str(run_dir)]) == 0  # finished: nothing left, same run
+        train_cli(["ppo", "--resume", str(run_dir), "--gamma", "0.5"])
+    assert train_cli(["ppo", "--resume", str(run_dir)]) == 0  # finished: nothing left, same run
     assert capsys.readouterr().out.strip().splitlines()[-1] == str(run_dir)
 
 

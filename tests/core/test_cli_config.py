@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rlsuite import cli, config
+from rlsuite.cli import parsing, train
 
 
 @dataclass(kw_only=True)
@@ -23,11 +24,22 @@ def test_parse_applies_preset_then_flags(tmp_path: Path, monkeypatch: pytest.Mon
     presets = tmp_path / "presets.toml"
     presets.write_text('[toy."Pong"]\nlr = 0.5\nlayers = [8]\n')
     monkeypatch.setattr(config, "PRESETS_FILE", presets)
-    assert config.parse(_Args, [], algo="toy") == _Args()
-    assert config.parse(_Args, ["--env", "Pong"], algo="toy") == _Args(
+    toy = config.load_presets("toy")
+    assert parsing.parse(_Args, [], presets=toy) == _Args()
+    assert parsing.parse(_Args, ["--env", "Pong"], presets=toy) == _Args(
         env="Pong", lr=0.5, layers=(8,)
     )
-    assert config.parse(_Args, ["--env=Pong", "--lr", "0.25"], algo="toy").lr == 0.25
+    assert parsing.parse(_Args, ["--env=Pong", "--lr", "0.25"], presets=toy).lr == 0.25
+    assert parsing.parse(_Args, ["--env", "Pong"]) == _Args(env="Pong")  # no presets given
+
+
+def test_train_presets_per_env_and_per_board_size() -> None:
+    """`rlsuite train` parses every algorithm's flags over its presets; agents parse nothing."""
+    assert train.parse_config("ppo", ["--env", "CartPole-v1"]).vectorization == "native"
+    assert train.parse_config("a2c", []).algo == "a2c"
+    seven = train.parse_config("alphazero", ["--board-size", "7", "--blocks", "2"])
+    assert (seven.komi, seven.simulations, seven.blocks) == (8.5, 48, 2)  # preset, then flag
+    assert train.parse_config("alphazero", ["--board-size", "6"]).simulations == 32  # no preset
 
 
 def test_bad_preset_field_is_named() -> None:

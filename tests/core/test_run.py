@@ -18,9 +18,10 @@ import pytest
 import torch
 
 from rlsuite import checkpoint
-from rlsuite.config import parse
+from rlsuite.cli.parsing import parse
 from rlsuite.run import (
     IterationReport,
+    Part,
     RunConfig,
     RunContext,
     RunState,
@@ -72,6 +73,9 @@ class Toy:
 
     def state_dict(self) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "opt": optimizer_state(self.opt)}
+
+    def checkpoint_parts(self) -> dict[str, Part]:
+        return {"model": self.model, "opt": self.opt}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
@@ -150,6 +154,36 @@ def test_max_minutes_checkpoints_and_stops(tmp_path: Path) -> None:
     status = json.loads((run_dir / "status.json").read_text())
     assert status["env_steps"] == 8 and not status["finished"]
     assert checkpoint.latest(run_dir).name == f"step_{8:012d}"
+
+
+@pytest.mark.parametrize(("part", "entry", "field"), [
+    ("opt", ("state", "0", "exp_avg"), "state/algorithm/opt/state/0/exp_avg"),
+    ("model", ("bias",), "state/algorithm/model/bias"),
+])
+def test_bad_checkpoint_is_refused_before_any_state_is_applied(
+    tmp_path: Path, part: str, entry: tuple[str, ...], field: str
+) -> None:
+    """A checkpoint whose optimizer (or module) state does not fit is a CheckpointError naming
+    the field, raised before the weights (or anything else) are loaded."""
+    run_dir = run(Toy, _config(tmp_path, chunk_steps=80))
+    ckpt = checkpoint.load(run_dir)
+    holder = ckpt.state["algorithm"][part]
+    for key in entry[:-1]:
+        holder = holder[key]
+    holder[entry[-1]] = torch.zeros(5)  # the model has 3 weights and 1 bias
+    checkpoint.save(run_dir / "checkpoints", step=ckpt.step + 1, state=ckpt.state)
+    built: list[tuple[Toy, torch.Tensor]] = []
+
+    def factory(ctx: RunContext) -> Toy:
+        toy = Toy(ctx)
+        built.append((toy, toy.model.weight.detach().clone()))
+        return toy
+
+    with pytest.raises(checkpoint.CheckpointError, match=field):
+        run(factory, resume_config(ToyConfig, run_dir))
+    (toy, initial), = built
+    assert torch.equal(toy.model.weight, initial) and not toy.opt.state  # untouched
+    assert not np.array_equal(initial.numpy().ravel(), _weights(run_dir)[:3])
 
 
 def test_killed_before_its_first_checkpoint_starts_over(tmp_path: Path) -> None:
