@@ -145,7 +145,13 @@ def _check_trained(spec: PlayerSpec) -> None:
 
 
 def _check_alphazero(spec: PlayerSpec) -> None:
-    _alphazero_loader(spec)
+    """Build the player once: a missing run, a non-AlphaZero checkpoint or an unknown zoo name
+    is named before the first game rather than in the middle of a league."""
+    load = _alphazero_loader(spec)
+    try:
+        load(spec.text).close()
+    except (FileNotFoundError, ValueError) as e:  # ValueError: ModelMismatch, CheckpointError
+        raise PlayerUnavailable(f"{spec.text}: {e}") from e
 
 
 PLAYERS: dict[str, PlayerKind] = {

@@ -57,8 +57,8 @@ def test_missing_gnugo_and_missing_runs_stop_before_any_game(tmp_path, capsys, m
     monkeypatch.setenv("PATH", "")
     assert main(["--players", "random", "gnugo:1", "--league", str(tmp_path)]) == 2
     assert "apt-get install gnugo" in capsys.readouterr().out
-    assert main(["--players", "random", f"az:{tmp_path}", "--league", str(tmp_path)]) == 2
-    assert "not yet available" in capsys.readouterr().out
+    assert main(["--players", "random", f"az:{tmp_path / 'nope'}", "--league", str(tmp_path)]) == 2
+    assert "no AlphaZero run" in capsys.readouterr().out
     assert not (tmp_path / "games.jsonl").exists()
 
 

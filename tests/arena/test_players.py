@@ -58,9 +58,13 @@ def test_bad_specs_list_the_valid_forms(text, why):
         assert form in message
 
 
-def test_alphazero_is_not_yet_available(tmp_path):
-    with pytest.raises(PlayerUnavailable, match="not yet available"):
+def test_alphazero_run_that_is_not_one_is_named(tmp_path):
+    with pytest.raises(PlayerUnavailable, match=f"az:{tmp_path}: .*"):
         check_available(parse_spec(f"az:{tmp_path}"))
+    with pytest.raises(PlayerUnavailable, match="no AlphaZero run"):
+        check_available(parse_spec(f"az:{tmp_path / 'nope'}"))
+    with pytest.raises(PlayerUnavailable, match="no shipped network 'zoo/go-3x3'"):
+        check_available(parse_spec("az:zoo/go-3x3"))
 
 
 def test_missing_run_directory_is_named(tmp_path):
