@@ -22,7 +22,12 @@ class DQNConfig(RunConfig):
     Atari's evaluation protocol is an env keyword: `--env-kwargs protocol machado`."""
 
     learning_rate: float = 1e-3
-    """Adam step size"""
+    """Adam step size at the start of training"""
+    final_lr_fraction: float = 1.0
+    """the step size decays linearly to `learning_rate * final_lr_fraction` at `total_steps`
+    (1 keeps it constant). Late in training a large step lets the Q-values drift past the
+    largest return the env can give and the greedy policy collapses (issue 14); a decay to a
+    tenth keeps the early speed and the end stable"""
 
     # --- network ---
     torso: TorsoKind = "auto"
@@ -91,7 +96,8 @@ class DQNConfig(RunConfig):
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.learning_starts < 0:
             raise ValueError(f"learning_starts must be >= 0, got {self.learning_starts}")
-        unit = ("gamma", "tau", "eps_start", "eps_end", "exploration_fraction", "eval_epsilon")
+        unit = ("final_lr_fraction", "gamma", "tau", "eps_start", "eps_end",
+                "exploration_fraction", "eval_epsilon")
         for name in (*unit, "per_alpha", "per_beta"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")

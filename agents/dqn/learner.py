@@ -127,6 +127,10 @@ class QLearner:
         self._stat_count = self._stat_rows = 0
         return stats
 
+    def set_learning_rate(self, learning_rate: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
+
     @torch.no_grad()
     def sync_target(self) -> None:
         """Hard copy (tau = 1) or Polyak step target <- target + tau (online - target)."""

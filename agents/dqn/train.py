@@ -120,6 +120,11 @@ class DQN(EnvAlgorithm[DQNConfig]):
         frac = 1.0 if horizon <= 0 else min(1.0, step / horizon)
         return c.eps_start + frac * (c.eps_end - c.eps_start)
 
+    def learning_rate(self, step: int) -> float:
+        c = self.config
+        frac = min(1.0, step / c.total_steps)
+        return c.learning_rate * (1.0 - frac * (1.0 - c.final_lr_fraction))
+
     def beta(self, step: int) -> float:
         c = self.config
         return c.per_beta + (1.0 - c.per_beta) * min(1.0, step / c.total_steps)
@@ -143,6 +148,7 @@ class DQN(EnvAlgorithm[DQNConfig]):
         c = self.config
         if state.env_steps >= c.learning_starts and len(self.store) >= c.batch_size:
             beta = self.beta(state.env_steps)
+            self.learner.set_learning_rate(self.learning_rate(state.env_steps))
             for _ in range(c.gradient_steps):
                 batch = self.store.sample(c.batch_size, self.rng, beta)
                 td = self.learner.update(batch, need_td=c.prioritized)
@@ -154,7 +160,9 @@ class DQN(EnvAlgorithm[DQNConfig]):
         if state.env_steps < self._next_stats and state.env_steps < c.total_steps:
             return {}
         self._next_stats = (state.env_steps // c.log_every + 1) * c.log_every
-        return {"charts/epsilon": self.epsilon(state.env_steps), **self.learner.pop_stats()}
+        return {"charts/epsilon": self.epsilon(state.env_steps),
+                "charts/learning_rate": self.learning_rate(state.env_steps),
+                **self.learner.pop_stats()}
 
     def make_envs(self, *, evaluation: bool = False) -> VecEnv:
         return discrete_envs(self.config, evaluation=evaluation)

@@ -58,6 +58,23 @@ def test_cartpole_learns_well_beyond_random(tmp_path: Path) -> None:
     assert json.loads((run_dir / "status.json").read_text())["finished"] is True
 
 
+def test_learning_rate_decays_linearly_to_its_final_fraction(tmp_path: Path) -> None:
+    config = DQNConfig(env="CartPole-v1", total_steps=1_000, learning_rate=1e-3,
+                       final_lr_fraction=0.1, run_root=str(tmp_path), eval_every=0,
+                       **{**TINY, "learning_starts": 100})
+    run_dir = train(config)
+    with (run_dir / "metrics.csv").open() as f:
+        logged = [float(row["value"]) for row in csv.DictReader(f)
+                  if row["tag"] == "charts/learning_rate"]
+    assert len(logged) == 4 and logged == sorted(logged, reverse=True), logged
+    assert logged[0] < 1e-3 and logged[-1] == pytest.approx(1e-4, rel=0.05)
+    saved = checkpoint.load(checkpoint.latest(run_dir / "checkpoints"))  # type: ignore[arg-type]
+    last_lr = saved.state["algorithm"]["optimizer"]["param_groups"][0]["lr"]
+    assert last_lr == pytest.approx(1e-4, rel=0.01)  # the step at total_steps
+    with pytest.raises(ValueError, match="final_lr_fraction"):
+        DQNConfig(final_lr_fraction=1.5)
+
+
 def _replay_and_weights(run_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]:
     replay = checkpoint.load(checkpoint.latest(run_dir / "checkpoints" / "large"))  # type: ignore[arg-type]
     return replay.state["replay"]["fields"], load_agent(run_dir).network.state_dict()
