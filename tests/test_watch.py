@@ -1,6 +1,9 @@
 """Watching play headless: frames show the stones at the right points; the human player works
 from scripted clicks; speed/pause keys; recordings; bad input."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pygame
 import pytest
@@ -14,7 +17,7 @@ from rlsuite.player import Resign
 from rlsuite.ui.board import GoWindow, HumanPlayer
 from rlsuite.ui.chip import ChipWatchConfig, watch_chip
 from rlsuite.ui.go import GoWatchConfig, watch_go
-from rlsuite.ui.toolkit import Controls, Recorder, WatchClosed
+from rlsuite.ui.toolkit import Controls, Recorder, WatchClosed, find_ffmpeg
 
 
 def play(game, vertices):
@@ -180,8 +183,27 @@ def test_recorder_formats(tmp_path, monkeypatch):
     saved = np.asarray(Image.open(tmp_path / "frames" / "frame_00001.png"))
     assert np.array_equal(saved, frame)
     monkeypatch.setenv("PATH", "")
-    with pytest.raises(ValueError, match="needs ffmpeg"):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # neither ffmpeg nor the wheel
+    with pytest.raises(ValueError, match=r"needs ffmpeg: pip install \"rlsuite\[video\]\""):
         Recorder(tmp_path / "out.mp4", fps=5)
+
+
+def test_mp4_recording_decodes_to_the_frames_it_was_given(tmp_path):
+    """Real MP4 through the ffmpeg that `imageio-ffmpeg` ships: three flat colours go in, the
+    decoded video has three frames of those colours (within H.264's rounding)."""
+    pytest.importorskip("imageio_ffmpeg", reason="pip install imageio-ffmpeg (the video extra)")
+    colours = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+    rec = Recorder(tmp_path / "out.mp4", fps=5)
+    for colour in colours:
+        rec.add(np.full((16, 24, 3), colour, np.uint8))
+    rec.close()
+    decoded = subprocess.run(
+        [find_ffmpeg("test"), "-loglevel", "error", "-i", str(tmp_path / "out.mp4"),
+         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    frames = np.frombuffer(decoded, np.uint8).reshape(-1, 16, 24, 3)
+    assert len(frames) == 3
+    for frame, colour in zip(frames, colours, strict=True):
+        assert np.abs(frame.reshape(-1, 3).mean(0) - colour).max() < 12, (frame[0, 0], colour)
 
 
 def test_cli_rejects_bad_input(capsys):

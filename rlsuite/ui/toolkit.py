@@ -111,6 +111,22 @@ class Controls:
 # --------------------------------------------------------------------------- recording
 
 
+def find_ffmpeg(purpose: str) -> str:
+    """ffmpeg on PATH, else the binary that the `imageio-ffmpeg` wheel ships (the `video`
+    extra), so that MP4 recording works on a machine without a system ffmpeg."""
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return on_path
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise ValueError(
+            f"recording {purpose} needs ffmpeg: pip install \"rlsuite[video]\" (or apt-get "
+            "install ffmpeg); or record to a .gif or a folder of PNG frames"
+        ) from None
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
 class Recorder:
     """Collects frames (uint8 [H, W, 3]) into a GIF, an MP4 or a folder of PNGs."""
 
@@ -121,11 +137,7 @@ class Recorder:
         self.count = 0
         self._gif: list[Any] = []
         self._ffmpeg: subprocess.Popen[bytes] | None = None
-        if self.kind == "mp4" and shutil.which("ffmpeg") is None:
-            raise ValueError(
-                f"recording {self.target.name} needs ffmpeg on PATH (apt-get install ffmpeg); "
-                "or record to a .gif or a folder of PNG frames"
-            )
+        self._ffmpeg_exe = find_ffmpeg(self.target.name) if self.kind == "mp4" else ""
         if self.kind == "folder":
             self.target.mkdir(parents=True, exist_ok=True)
         else:
@@ -144,8 +156,8 @@ class Recorder:
             if self._ffmpeg is None:
                 height, width = frame.shape[:2]
                 self._ffmpeg = subprocess.Popen(
-                    ["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                     "-s", f"{width}x{height}", "-r", f"{self.fps:g}", "-i", "-",
+                    [self._ffmpeg_exe, "-loglevel", "error", "-y", "-f", "rawvideo",
+                     "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{self.fps:g}", "-i", "-",
                      "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
                      str(self.target)],
                     stdin=subprocess.PIPE,
