@@ -157,7 +157,8 @@ class Recorder:
                 height, width = frame.shape[:2]
                 self._ffmpeg = subprocess.Popen(
                     [self._ffmpeg_exe, "-loglevel", "error", "-y", "-f", "rawvideo",
-                     "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{self.fps:g}", "-i", "-",
+                     "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{self.fps:g}",
+                     "-i", "-",
                      "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
                      str(self.target)],
                     stdin=subprocess.PIPE,
