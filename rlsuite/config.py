@@ -27,6 +27,10 @@ RUN_CONTROL = (
     "torch_threads",
     "run_root",
     "run_name",
+    "backend",
+    "workers",
+    "cpus_per_worker",
+    "ray_address",
 )
 """Fields a resumed run takes from its own command line (their defaults when not given); every
 other field comes from the run's saved config.json and may not change."""

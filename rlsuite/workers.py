@@ -8,7 +8,9 @@ from picklable keyword arguments. `WorkerPool` owns N of them:
   processes (`processes=True`, the default for more than one);
 - `backend="ray"`: the same class wrapped with `ray.remote(num_cpus=...)` at run time. Ray is
   the optional extra `rlsuite[ray]`, imported here lazily; `ray_address` joins a running
-  cluster (`ray start --head`), none starts a local one for the life of the pool.
+  cluster (`ray start --head`), none starts a local one for the life of the pool (a process
+  that has called `ray.init` already keeps its own). Each actor reserves `cpus_per_worker`
+  CPUs; a pool that cannot fit the cluster is refused rather than left waiting.
 
 Weights are published once per version (`publish`: one `ray.put` on Ray) and reach a worker
 only when its version is stale; every result carries the version its worker used. Results are
@@ -145,8 +147,12 @@ class WorkerPool:
         if backend == "ray":
             self._ray = import_ray()
             if not self._ray.is_initialized():
-                self._ray.init(address=ray_address or None, include_dashboard=False)
+                self._ray.init(address=ray_address or "local", include_dashboard=False)
                 self._started_ray = True
+            cpus = self._ray.cluster_resources().get("CPU", 0.0)
+            if cpus < num_workers * cpus_per_worker:  # Ray would wait for them forever
+                raise ValueError(f"{num_workers} workers x {cpus_per_worker} CPUs do not fit "
+                                 f"the Ray cluster's {cpus:g} CPUs")
             self._actor_cls = self._ray.remote(num_cpus=cpus_per_worker)(_Host)
         self._ctx = get_context("spawn")
         self._workers: list[Any] = [self._start() for _ in range(num_workers)]

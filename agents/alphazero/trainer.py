@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from rlsuite.agents.alphazero.distributed import DistributedSelfPlay
 from rlsuite.agents.alphazero.model import ModelInfo, check_same, save_model
 from rlsuite.agents.alphazero.network import (
     CachedEvaluator,
@@ -101,6 +102,13 @@ class AlphaZeroConfig(RunConfig):
     """evaluation games against each opponent (half with each colour)"""
     checkpoint_every: int = 50_000
     keep_checkpoints: int = 3
+    backend: Literal["local", "ray"] = "local"
+    """where self-play runs: this process and `--workers` spawned processes, or Ray actors"""
+    workers: int = 1
+    """self-play workers (local with 1: in this process); a round's games are split over them"""
+    cpus_per_worker: float = 1.0
+    ray_address: str = ""
+    """a running Ray cluster (`ray start --head` prints it); empty: start a local one"""
 
     def validate(self) -> None:
         super().validate()
@@ -108,7 +116,8 @@ class AlphaZeroConfig(RunConfig):
             raise ValueError(f"alphazero trains on rlsuite/Go-v0 only, got env {self.env!r}")
         for name in ("board_size", "history", "blocks", "channels", "simulations",
                      "parallel_games", "games_per_collect", "replay_size", "batch_size",
-                     "min_replay", "eval_simulations", "max_considered", "fast_simulations"):
+                     "min_replay", "eval_simulations", "max_considered", "fast_simulations",
+                     "workers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0 <= self.score_weight < 1:
@@ -174,6 +183,9 @@ class AlphaZeroAlgorithm:
             score_weight=c.score_weight, resign_threshold=c.resign_threshold,
             resign_playout_share=c.resign_playout_share, full_search_share=c.full_search_share,
             fast_simulations=c.fast_simulations), ctx.rng)
+        self.pool = None if c.backend == "local" and c.workers == 1 else DistributedSelfPlay(
+            self.info, self.worker.config, c.games_per_collect, backend=c.backend,
+            workers=c.workers, cpus_per_worker=c.cpus_per_worker, ray_address=c.ray_address)
         self.new_positions = 0
         self.best = PolicyValueNet(self.info.net)
         self.best.load_state_dict(self.net.state_dict())
@@ -184,19 +196,27 @@ class AlphaZeroAlgorithm:
 
     def collect(self, state: RunState) -> Mapping[str, float]:
         self.net.eval()
-        evaluator = CachedEvaluator(InferenceNet(self.net))
-        self.worker.set_evaluator(evaluator)
-        evals_before = self.worker.search.evaluations
         tic = time.perf_counter()
-        records, stats = self.worker.play(self.config.games_per_collect)
+        if self.pool is None:
+            evaluator = CachedEvaluator(InferenceNet(self.net))
+            self.worker.set_evaluator(evaluator)
+            records, stats = self.worker.play(self.config.games_per_collect)
+            finished, hits, lookups = self.worker.finished, evaluator.hits, evaluator.lookups
+        else:
+            played = self.pool.play(self.net, self.config.games_per_collect, self.ctx.rng)
+            records, stats, finished = played.records, played.stats, played.finished
+            hits, lookups = played.hits, played.lookups
+            for event in played.died:
+                self.ctx.logger.console.log(f"self-play worker {event.worker} died "
+                                            f"({event.error}); restarted, its games replayed")
         seconds = max(time.perf_counter() - tic, 1e-9)
         if records:
             self.replay.add(records)
             self.new_positions += len(records["value"])
         state.env_steps += int(stats["moves"])
         games = int(stats["games"])
-        state.record_episodes(*self.worker.finished)
-        sims = self.worker.search.evaluations - evals_before
+        state.record_episodes(*finished)
+        sims = stats["evaluations"]
         out = {
             "selfplay/games_per_s": games / seconds,
             "selfplay/positions_per_s": stats["moves"] / seconds,
@@ -204,7 +224,7 @@ class AlphaZeroAlgorithm:
             "selfplay/black_win_rate": stats["black_wins"] / games,
             "selfplay/game_length": stats["length_sum"] / games,
             "selfplay/replay_size": float(len(self.replay)),
-            "selfplay/cache_hit_rate": evaluator.hits / max(evaluator.lookups, 1),
+            "selfplay/cache_hit_rate": hits / max(lookups, 1),
         }
         if stats["played_out"]:
             out["selfplay/resigned_share"] = stats["resigned"] / games
@@ -303,6 +323,10 @@ class AlphaZeroAlgorithm:
 
     def load_large_state_dict(self, state: dict[str, Any]) -> None:
         self.replay.load_state_dict(state["replay"])
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
 
 
 def elo_gap(win_rate: float, games_cap: float = 0.02) -> float:

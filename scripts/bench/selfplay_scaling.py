@@ -85,7 +85,7 @@ def main() -> None:
         if backend == "ray":  # one cluster for every Ray figure, started after the local ones
             import ray
 
-            ray.init(address=args.ray_address or None, include_dashboard=False)
+            ray.init(address=args.ray_address or "local", include_dashboard=False)
         for workers in args.workers:
             rates[backend][workers] = measure(backend, workers, args)
             print(f"{backend:5s} {workers:3d} workers: {rates[backend][workers]:9.1f} positions/s",

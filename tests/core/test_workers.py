@@ -1,12 +1,15 @@
 """Worker pools on a local Ray cluster (`ray.init(num_cpus=2)`): AlphaZero self-play through
 Ray equals the local backend's, a worker killed mid-run loses no finished game, weight
-versions only increase, and a missing Ray names the pip command."""
+versions only increase, a run started on Ray resumes locally, and a missing Ray names the pip
+command."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ from rlsuite.agents.alphazero.model import ModelInfo
 from rlsuite.agents.alphazero.network import NetConfig, PolicyValueNet
 from rlsuite.agents.alphazero.search import SearchConfig
 from rlsuite.agents.alphazero.selfplay import SelfPlayConfig
+from rlsuite.agents.alphazero.trainer import AlphaZeroConfig, train
 from rlsuite.envs.go import GoGame
 from rlsuite.workers import Result, WorkerDied, WorkerPool
 
@@ -55,14 +59,15 @@ def ray_cluster() -> Iterator[None]:
         pytest.skip('ray is not installed (pip install "rlsuite[ray]"): Ray backend untested')
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
 
 @pytest.fixture(scope="module")
 def ray_selfplay(ray_cluster: None) -> Iterator[DistributedSelfPlay]:
-    selfplay = DistributedSelfPlay(INFO, CONFIG, 6, backend="ray", workers=2)
+    selfplay = DistributedSelfPlay(INFO, CONFIG, 6, backend="ray", workers=2,
+                                   cpus_per_worker=0.5)  # leaves a CPU for the run test's
     yield selfplay
     selfplay.close()
 
@@ -128,6 +133,20 @@ def test_weight_versions_reported_by_workers_only_increase(
             seen[r.worker].append(r.version)
     for versions in seen.values():
         assert versions and versions == sorted(versions)
+
+
+@needs_ray
+def test_a_run_started_on_ray_resumes_locally(ray_cluster: None, tmp_path: Path) -> None:
+    base = dict(board_size=4, komi=0.5, blocks=1, channels=8, simulations=4, history=2,
+                parallel_games=4, games_per_collect=4, min_replay=20, batch_size=16,
+                total_steps=120, log_every=50, eval_episodes=0, checkpoint_every=1000,
+                run_root=str(tmp_path), backends=("csv",))
+    first = train(AlphaZeroConfig(**base, chunk_steps=1, backend="ray", cpus_per_worker=0.5))
+    status = json.loads((first / "status.json").read_text())
+    assert not status["finished"] and status["iterations"] == 1
+    assert train(AlphaZeroConfig(**base, resume=str(first))) == first  # local backend
+    status = json.loads((first / "status.json").read_text())
+    assert status["finished"] and status["iterations"] > 1
 
 
 def test_a_missing_ray_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
