@@ -1,7 +1,7 @@
 """Worker pools on a local Ray cluster (`ray.init(num_cpus=2)`): AlphaZero self-play through
-Ray equals the local backend's, a worker killed mid-run loses no finished game, weight
-versions only increase, a run started on Ray resumes locally, and a missing Ray names the pip
-command."""
+Ray equals the local backend's (spawned processes), a worker killed mid-run loses no finished
+game on either backend, weight versions only increase, a run started on Ray resumes locally,
+and a missing Ray names the pip command."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def ray_selfplay(ray_cluster: None) -> Iterator[DistributedSelfPlay]:
 
 @pytest.fixture(scope="module")
 def local_selfplay() -> Iterator[DistributedSelfPlay]:
-    selfplay = DistributedSelfPlay(INFO, CONFIG, 6, backend="local", workers=2, processes=False)
+    selfplay = DistributedSelfPlay(INFO, CONFIG, 6, backend="local", workers=2)  # processes
     yield selfplay
     selfplay.close()
 
@@ -96,28 +96,28 @@ def test_selfplay_through_ray_equals_the_local_backend(
 @needs_ray
 def test_a_killed_worker_loses_no_finished_game(
         ray_selfplay: DistributedSelfPlay, local_selfplay: DistributedSelfPlay) -> None:
-    pool = ray_selfplay.pool
-    pool.publish(weights(0))
     tasks = [(2, seed) for seed in range(6)]
-    events: list[Result | WorkerDied] = []
-    for event in pool.results(tasks):
-        events.append(event)
-        if len(events) == 1:  # the other worker is still playing its task: kill it
-            assert isinstance(event, Result)
-            pool.kill(1 - event.worker)
-    done = [e for e in events if isinstance(e, Result)]
-    died = [e for e in events if isinstance(e, WorkerDied)]
-    assert len(died) == 1 and "Actor" in died[0].error
-    assert sorted(r.task for r in done) == list(range(6))  # every task exactly once
-    for r in done:
-        assert r.value["stats"]["games"] == 2 and len(r.value["finished"][0]) == 2
-        assert_valid(r.value["records"])
-    # the rerun of the dropped task played the games a surviving worker would have played
-    local_selfplay.pool.publish(weights(0))
-    (expected,), _ = local_selfplay.pool.run([tasks[died[0].task]])
-    rerun = next(r for r in done if r.task == died[0].task)
-    np.testing.assert_array_equal(rerun.value["records"]["policy"],
-                                  expected.value["records"]["policy"])
+    finished = {}
+    for name, pool in (("ray", ray_selfplay.pool), ("local", local_selfplay.pool)):
+        pool.publish(weights(0))
+        events: list[Result | WorkerDied] = []
+        for event in pool.results(tasks):
+            events.append(event)
+            if len(events) == 1:  # the other worker is still playing its task: kill it
+                assert isinstance(event, Result)
+                pool.kill(1 - event.worker)
+        done = sorted((e for e in events if isinstance(e, Result)), key=lambda r: r.task)
+        died = [e for e in events if isinstance(e, WorkerDied)]
+        assert len(died) == 1 and died[0].worker != events[0].worker, name
+        assert [r.task for r in done] == list(range(6)), name  # every task exactly once
+        for r in done:
+            assert r.value["stats"]["games"] == 2 and len(r.value["finished"][0]) == 2
+            assert_valid(r.value["records"])
+        finished[name] = done
+    # both backends, each with a death and a replayed task, played the very same games
+    for ray_result, local_result in zip(finished["ray"], finished["local"], strict=True):
+        for key, value in local_result.value["records"].items():
+            np.testing.assert_array_equal(ray_result.value["records"][key], value)
 
 
 @needs_ray
