@@ -2,7 +2,8 @@
 actors, so self-play and rollout code never knows where it runs.
 
 A worker is any class with `set_weights(weights, version)` and `run(task) -> result`, built
-from picklable keyword arguments. `WorkerPool` owns N of them:
+from picklable keyword arguments (the same for all, or one mapping per worker). `WorkerPool`
+owns N of them; `PoolConfig` is the flags a trainer's config adds to choose where they run:
 
 - `backend="local"`: in this process (one worker, the default for one) or in spawned
   processes (`processes=True`, the default for more than one);
@@ -39,6 +40,25 @@ from typing import Any, Literal, Protocol
 Backend = Literal["local", "ray"]
 BACKENDS: tuple[str, ...] = ("local", "ray")
 RAY_MISSING = 'the ray backend needs Ray: pip install "rlsuite[ray]"'
+
+
+@dataclass(kw_only=True)
+class PoolConfig:
+    """Where a trainer's workers run (`--backend ray --workers 8`); a config mixes it in."""
+
+    backend: Backend = "local"
+    """`local`: this process, or `--workers` spawned processes; `ray`: Ray actors"""
+    workers: int = 1
+    """workers (local with 1: in this process)"""
+    cpus_per_worker: float = 1.0
+    """CPUs each worker reserves (and torch threads it uses)"""
+    ray_address: str = ""
+    """a running Ray cluster (`ray start --head` prints it); empty: start a local one"""
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the workers run in a pool (anything but one local worker)."""
+        return self.backend != "local" or self.workers > 1
 
 
 class Worker(Protocol):
@@ -118,7 +138,8 @@ def _serve(conn: Connection, cls: type, kwargs: Mapping[str, Any], threads: int)
 class WorkerPool:
     """N workers of one class on one backend (see the module docstring)."""
 
-    def __init__(self, cls: type, kwargs: Mapping[str, Any] | None = None, *,
+    def __init__(self, cls: type,
+                 kwargs: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None, *,
                  backend: Backend = "local", num_workers: int = 1, cpus_per_worker: float = 1.0,
                  processes: bool | None = None, ray_address: str = "",
                  max_restarts: int = 8) -> None:
@@ -130,7 +151,11 @@ class WorkerPool:
             raise ValueError(f"cpus_per_worker must be positive, got {cpus_per_worker}")
         if ray_address and backend != "ray":
             raise ValueError("ray_address is only used with backend='ray'")
-        self.cls, self.kwargs = cls, dict(kwargs or {})
+        if kwargs is None or isinstance(kwargs, Mapping):
+            kwargs = [kwargs or {}] * num_workers
+        elif len(kwargs) != num_workers:
+            raise ValueError(f"{len(kwargs)} sets of worker arguments for {num_workers} workers")
+        self.cls, self.kwargs = cls, [dict(k) for k in kwargs]
         self.backend, self.num_workers = backend, num_workers
         self.cpus_per_worker = cpus_per_worker
         self.threads = max(1, int(cpus_per_worker))
@@ -155,18 +180,26 @@ class WorkerPool:
                                  f"the Ray cluster's {cpus:g} CPUs")
             self._actor_cls = self._ray.remote(num_cpus=cpus_per_worker)(_Host)
         self._ctx = get_context("spawn")
-        self._workers: list[Any] = [self._start() for _ in range(num_workers)]
+        self._workers: list[Any] = [self._start(i) for i in range(num_workers)]
 
     # ----- lifecycle ------------------------------------------------------------------------
 
-    def _start(self) -> Any:
+    @classmethod
+    def from_config(cls, worker: type, kwargs: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+                    config: PoolConfig) -> WorkerPool:
+        """A pool as a trainer's `PoolConfig` flags ask."""
+        return cls(worker, kwargs, backend=config.backend, num_workers=config.workers,
+                   cpus_per_worker=config.cpus_per_worker, ray_address=config.ray_address)
+
+    def _start(self, worker: int) -> Any:
+        kwargs = self.kwargs[worker]
         if self._actor_cls is not None:
-            return self._actor_cls.remote(self.cls, self.kwargs, self.threads)
+            return self._actor_cls.remote(self.cls, kwargs, self.threads)
         if not self.processes:
-            return _Host(self.cls, self.kwargs, self.threads)
+            return _Host(self.cls, kwargs, self.threads)
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_serve, args=(child, self.cls, self.kwargs,
-                                                         self.threads), daemon=True)
+        process = self._ctx.Process(target=_serve, args=(child, self.cls, kwargs, self.threads),
+                                    daemon=True)
         process.start()
         child.close()
         return parent, process
@@ -288,7 +321,7 @@ class WorkerPool:
             conn, process = self._workers[worker]
             conn.close()
             process.join(timeout=5)
-        self._workers[worker] = self._start()
+        self._workers[worker] = self._start(worker)
         self._held[worker] = -1
 
 

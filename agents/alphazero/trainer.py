@@ -41,6 +41,7 @@ from rlsuite.envs.go.symmetry import NUM_SYMMETRIES, action_permutations, transf
 from rlsuite.player import GreedyPlayer
 from rlsuite.replay import Fields, ReplayBuffer
 from rlsuite.run import RunConfig, RunContext, RunState, load_optimizer_state, optimizer_state, run
+from rlsuite.workers import PoolConfig
 
 SIZE_PRESETS: dict[int, dict[str, Any]] = {
     5: {"komi": 24.5, "simulations": 32, "total_steps": 20_000_000},
@@ -51,8 +52,9 @@ SIZE_PRESETS: dict[int, dict[str, Any]] = {
 
 
 @dataclass(kw_only=True)
-class AlphaZeroConfig(RunConfig):
-    """AlphaZero on Go (flags: `--board-size 5 --simulations 32 --max-minutes 60`)."""
+class AlphaZeroConfig(RunConfig, PoolConfig):
+    """AlphaZero on Go (flags: `--board-size 5 --simulations 32 --max-minutes 60`; self-play
+    workers: `--workers 4`, `--backend ray`, see `rlsuite.workers.PoolConfig`)."""
 
     env: str = "rlsuite/Go-v0"
     """only `rlsuite/Go-v0` for now"""
@@ -102,13 +104,6 @@ class AlphaZeroConfig(RunConfig):
     """evaluation games against each opponent (half with each colour)"""
     checkpoint_every: int = 50_000
     keep_checkpoints: int = 3
-    backend: Literal["local", "ray"] = "local"
-    """where self-play runs: this process and `--workers` spawned processes, or Ray actors"""
-    workers: int = 1
-    """self-play workers (local with 1: in this process); a round's games are split over them"""
-    cpus_per_worker: float = 1.0
-    ray_address: str = ""
-    """a running Ray cluster (`ray start --head` prints it); empty: start a local one"""
 
     def validate(self) -> None:
         super().validate()
@@ -183,9 +178,10 @@ class AlphaZeroAlgorithm:
             score_weight=c.score_weight, resign_threshold=c.resign_threshold,
             resign_playout_share=c.resign_playout_share, full_search_share=c.full_search_share,
             fast_simulations=c.fast_simulations), ctx.rng)
-        self.pool = None if c.backend == "local" and c.workers == 1 else DistributedSelfPlay(
+        self.pool = DistributedSelfPlay(
             self.info, self.worker.config, c.games_per_collect, backend=c.backend,
-            workers=c.workers, cpus_per_worker=c.cpus_per_worker, ray_address=c.ray_address)
+            workers=c.workers, cpus_per_worker=c.cpus_per_worker, ray_address=c.ray_address,
+        ) if c.pooled else None
         self.new_positions = 0
         self.best = PolicyValueNet(self.info.net)
         self.best.load_state_dict(self.net.state_dict())

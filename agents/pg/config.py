@@ -14,15 +14,17 @@ from typing import Literal
 
 from rlsuite.agents.pg.networks import TorsoKind
 from rlsuite.run import RunConfig
+from rlsuite.workers import PoolConfig
 
 Algo = Literal["ppo", "a2c", "reinforce"]
 
 
 @dataclass(kw_only=True)
-class PGConfig(RunConfig):
+class PGConfig(RunConfig, PoolConfig):
     """Every knob of a policy-gradient run (flags: `--num-envs 8`, `--no-norm-adv`, ...); the
     run-layer fields (env, seed, total_steps, learning_rate, checkpoints, ...) are
-    `rlsuite.run.RunConfig`'s."""
+    `rlsuite.run.RunConfig`'s; rollout workers (`--workers 4`, `--backend ray`, each with
+    `num_envs / workers` envs) are `rlsuite.workers.PoolConfig`'s."""
 
     algo: Algo = "ppo"
     """which configuration of the core this is; recorded with the run"""
@@ -102,6 +104,9 @@ class PGConfig(RunConfig):
         if self.algo != expected:
             raise ValueError(f"algo={self.algo!r} contradicts {type(self).__name__}: use "
                              f"`rlsuite train {self.algo}` for {self.algo} defaults")
+        if self.workers < 1 or self.num_envs % self.workers:
+            raise ValueError(f"num_envs={self.num_envs} must split evenly over "
+                             f"workers={self.workers}")
         for name in ("num_steps", "update_epochs", "num_minibatches"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")

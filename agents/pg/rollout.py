@@ -8,21 +8,31 @@ back through those views and the learner iterates the same storage with `minibat
 Fields per row: obs, action, log_prob, value, reward, terminated, done, final_value (V of the
 final observation of a truncated episode), valid (False for the dummy step a NEXT_STEP env
 spends on its reset), mask (masked envs), advantage, ret.
+
+With `--workers N` or `--backend ray` (`rlsuite.workers`) each `RolloutWorker` steps its own
+slice of the envs with a copy of the policy, writes GAE itself and returns whole rows;
+`collect_on_pool` fills the learner's buffer with them (worker by worker, so its time-major
+view no longer holds: advantages are already written). Worker envs and samplers live outside
+the checkpoint, so a resumed pooled run starts fresh episodes, like `async` envs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from gymnasium import spaces
 
 from rlsuite.agents.pg.losses import gae
-from rlsuite.agents.pg.networks import ActorCritic, to_tensor
+from rlsuite.agents.pg.networks import ActorCritic, NetSpec, to_tensor
 from rlsuite.replay import FieldSpec, ReplayBuffer
-from rlsuite.vecenv import VecEnv
+from rlsuite.vecenv import VecEnv, make_envs
+from rlsuite.workers import WorkerDied, WorkerPool
+
+if TYPE_CHECKING:
+    from rlsuite.agents.pg.config import PGConfig
 
 
 def rollout_spec(obs_space: spaces.Box, act_space: spaces.Space, masked: bool) -> FieldSpec:
@@ -156,3 +166,48 @@ class RolloutCollector:
         )
         buffer.time_major("advantage", n)[:] = advantages
         buffer.time_major("ret", n)[:] = advantages + values
+
+
+class RolloutWorker:
+    """One pool worker: envs `index * n` to `(index + 1) * n - 1` of the config's `num_envs`
+    (seeded as the local envs would be), a policy copy, one rollout with GAE per task."""
+
+    def __init__(self, config: PGConfig, spec: dict[str, Any], index: int) -> None:
+        n = config.num_envs // config.workers
+        torch.manual_seed(config.seed + 7919 * (index + 1))  # this worker's action sampler
+        self.envs = make_envs(config.env, n, config.seed + index * n,
+                              env_kwargs=config.env_kwargs, vectorization=config.vectorization)
+        self.policy = ActorCritic(NetSpec.from_json(spec))
+        self.collector = RolloutCollector(self.envs, self.policy, num_steps=config.num_steps,
+                                          reward_scale=config.reward_scale)
+        self.buffer = self.collector.new_buffer()
+        self.gamma, self.lam = config.gamma, config.gae_lambda
+
+    def set_weights(self, weights: dict[str, np.ndarray], version: int) -> None:
+        self.policy.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
+
+    def run(self, task: None) -> tuple[dict[str, np.ndarray], Episodes]:
+        episodes = self.collector.collect(self.buffer)
+        self.collector.compute_advantages(self.buffer, self.gamma, self.lam)
+        return self.buffer.get(np.arange(len(self.buffer))), episodes
+
+
+def rollout_pool(config: PGConfig, spec: NetSpec) -> WorkerPool:
+    """The `RolloutWorker` pool a config's `PoolConfig` flags ask for."""
+    return WorkerPool.from_config(
+        RolloutWorker, [{"config": config, "spec": spec.to_json(), "index": i}
+                        for i in range(config.workers)], config)
+
+
+def collect_on_pool(pool: WorkerPool, policy: ActorCritic,
+                    buffer: ReplayBuffer) -> tuple[Episodes, list[WorkerDied]]:
+    """One rollout per worker with `policy`'s weights, written into `buffer` (cleared
+    first); the episodes that ended, and any worker deaths on the way."""
+    pool.publish({k: v.detach().cpu().numpy().copy() for k, v in policy.state_dict().items()})
+    results, died = pool.run([None] * pool.num_workers)
+    buffer.clear()
+    for result in results:
+        buffer.add(result.value[0])
+    episodes = [r.value[1] for r in results]
+    return (Episodes(np.concatenate([e.returns for e in episodes]),
+                     np.concatenate([e.lengths for e in episodes])), died)

@@ -21,7 +21,7 @@ from rlsuite.agents.pg.agent import net_spec
 from rlsuite.agents.pg.config import PGConfig
 from rlsuite.agents.pg.learner import Learner
 from rlsuite.agents.pg.networks import ActorCritic, NetSpec, to_tensor
-from rlsuite.agents.pg.rollout import Episodes, RolloutCollector
+from rlsuite.agents.pg.rollout import Episodes, RolloutCollector, collect_on_pool, rollout_pool
 from rlsuite.replay import ReplayBuffer
 from rlsuite.run import (
     EnvAlgorithm,
@@ -64,12 +64,21 @@ class ActorCriticAlgorithm(EnvAlgorithm[PGConfig]):
                                           reward_scale=config.reward_scale, device=self.device)
         self.buffer = self.collector.new_buffer()
         self.episodes = Episodes(np.zeros(0), np.zeros(0, np.int64))
+        self.pool = rollout_pool(config, self.spec) if config.pooled else None
+        self.console = ctx.logger.console
 
     def collect(self, state: RunState) -> Mapping[str, float]:
-        self.episodes = self.collector.collect(self.buffer)
+        if self.pool is not None:  # --workers N / --backend ray: GAE written by the workers
+            self.episodes, died = collect_on_pool(self.pool, self.policy, self.buffer)
+            for event in died:
+                self.console.log(f"rollout worker {event.worker} died ({event.error}); "
+                                 "restarted, its rollout collected again")
+        else:
+            self.episodes = self.collector.collect(self.buffer)
+            self.collector.compute_advantages(self.buffer, self.config.gamma,
+                                              self.config.gae_lambda)
         state.env_steps += len(self.buffer)
         state.record_episodes(self.episodes.returns.tolist(), self.episodes.lengths.tolist())
-        self.collector.compute_advantages(self.buffer, self.config.gamma, self.config.gae_lambda)
         return {}
 
     def learn(self, state: RunState) -> Mapping[str, float]:
@@ -108,6 +117,11 @@ class ActorCriticAlgorithm(EnvAlgorithm[PGConfig]):
         self.policy.load_state_dict(state["policy"])
         load_optimizer_state(self.learner.optimizer, state["optimizer"])
         self.envs.load_state_dict(state["envs"])
+
+    def close(self) -> None:
+        super().close()
+        if self.pool is not None:
+            self.pool.close()
 
 
 def train(config: PGConfig, callback: Callback | None = None) -> Path:

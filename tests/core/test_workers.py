@@ -1,7 +1,7 @@
 """Worker pools on a local Ray cluster (`ray.init(num_cpus=2)`): AlphaZero self-play through
 Ray equals the local backend's (spawned processes), a worker killed mid-run loses no finished
 game on either backend, weight versions only increase, a run started on Ray resumes locally,
-and a missing Ray names the pip command."""
+PPO trains on Ray rollout workers, and a missing Ray names the pip command."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ from rlsuite.agents.alphazero.network import NetConfig, PolicyValueNet
 from rlsuite.agents.alphazero.search import SearchConfig
 from rlsuite.agents.alphazero.selfplay import SelfPlayConfig
 from rlsuite.agents.alphazero.trainer import AlphaZeroConfig, train
+from rlsuite.agents.pg.config import PPOConfig
+from rlsuite.agents.pg.trainer import UpdateReport
+from rlsuite.agents.pg.trainer import train as train_pg
 from rlsuite.envs.go import GoGame
 from rlsuite.workers import Result, WorkerDied, WorkerPool
 
@@ -147,6 +150,27 @@ def test_a_run_started_on_ray_resumes_locally(ray_cluster: None, tmp_path: Path)
     assert train(AlphaZeroConfig(**base, resume=str(first))) == first  # local backend
     status = json.loads((first / "status.json").read_text())
     assert status["finished"] and status["iterations"] > 1
+
+
+@needs_ray
+def test_ppo_trains_on_ray_rollout_workers(ray_cluster: None, tmp_path: Path) -> None:
+    buffers = []
+
+    def check(report: UpdateReport) -> None:  # each update's buffer: both workers' rows
+        rows = report.buffer.get(np.arange(len(report.buffer)))
+        buffers.append(len(report.buffer))
+        assert rows["obs"].shape == (128, 4) and np.isfinite(rows["advantage"]).all()
+        np.testing.assert_allclose(rows["ret"], rows["advantage"] + rows["value"], atol=1e-5)
+
+    run_dir = train_pg(PPOConfig(env="CartPole-v1", num_envs=4, num_steps=32, total_steps=256,
+                                 backend="ray", workers=2, cpus_per_worker=0.5, eval_episodes=0,
+                                 log_every=128, run_root=str(tmp_path), backends=("csv",)),
+                       check)
+    status = json.loads((run_dir / "status.json").read_text())
+    assert status["finished"] and status["updates"] == 2 and status["episodes"] > 4
+    assert buffers == [128, 128]
+    with pytest.raises(ValueError, match="num_envs=4 must split evenly over workers=3"):
+        PPOConfig(num_envs=4, workers=3)
 
 
 def test_a_missing_ray_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
