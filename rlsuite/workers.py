@@ -105,11 +105,12 @@ def import_ray() -> ModuleType:
 class _Host:
     """Holds one worker and the weights version it has; what a process or actor serves."""
 
-    def __init__(self, cls: type, kwargs: Mapping[str, Any], threads: int) -> None:
-        os.environ["OMP_NUM_THREADS"] = str(threads)
-        import torch  # the workers are torch code; one pool CPU is one intra-op thread
+    def __init__(self, cls: type, kwargs: Mapping[str, Any], threads: int | None) -> None:
+        if threads is not None:  # a process of its own: one pool CPU is one torch thread
+            os.environ["OMP_NUM_THREADS"] = str(threads)
+            import torch
 
-        torch.set_num_threads(threads)
+            torch.set_num_threads(threads)
         self.worker: Worker = cls(**kwargs)
         self.version = -1
 
@@ -196,7 +197,7 @@ class WorkerPool:
         if self._actor_cls is not None:
             return self._actor_cls.remote(self.cls, kwargs, self.threads)
         if not self.processes:
-            return _Host(self.cls, kwargs, self.threads)
+            return _Host(self.cls, kwargs, None)  # the driver's own thread settings
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(target=_serve, args=(child, self.cls, kwargs, self.threads),
                                     daemon=True)
@@ -251,6 +252,14 @@ class WorkerPool:
         queue = deque(range(len(tasks)))
         busy: dict[Any, tuple[int, int]] = {}  # pending handle -> (worker, task)
         idle = deque(range(self.num_workers))
+        try:
+            yield from self._drain(tasks, queue, busy, idle)
+        finally:  # left early (an error, or the caller stopped): no stale reply may remain
+            for worker, _ in busy.values():
+                self._replace(worker)
+
+    def _drain(self, tasks: Sequence[Any], queue: deque[int], busy: dict[Any, tuple[int, int]],
+               idle: deque[int]) -> Iterator[Result | WorkerDied]:
         while queue or busy:
             while queue and idle:
                 worker, task = idle.popleft(), queue.popleft()
@@ -317,12 +326,22 @@ class WorkerPool:
         if self.restarts > self.max_restarts:
             raise WorkerError(f"workers died {self.restarts} times (limit {self.max_restarts});"
                               f" last: {error}")
-        if self._ray is None:
+        self._replace(worker)
+
+    def _replace(self, worker: int) -> None:
+        """A fresh worker in `worker`'s place (an in-process one is kept and sent the weights
+        again: its abandoned call never ran)."""
+        self._held[worker] = -1
+        if self._ray is None and not self.processes:
+            return
+        if self._ray is not None:
+            self._ray.kill(self._workers[worker])
+        else:
             conn, process = self._workers[worker]
             conn.close()
+            process.kill()
             process.join(timeout=5)
         self._workers[worker] = self._start(worker)
-        self._held[worker] = -1
 
 
 class _Done:

@@ -25,7 +25,7 @@ from rlsuite.agents.pg.config import PPOConfig
 from rlsuite.agents.pg.trainer import UpdateReport
 from rlsuite.agents.pg.trainer import train as train_pg
 from rlsuite.envs.go import GoGame
-from rlsuite.workers import Result, WorkerDied, WorkerPool
+from rlsuite.workers import Result, WorkerDied, WorkerError, WorkerPool
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(
@@ -171,6 +171,15 @@ def test_ppo_trains_on_ray_rollout_workers(ray_cluster: None, tmp_path: Path) ->
     assert buffers == [128, 128]
     with pytest.raises(ValueError, match="num_envs=4 must split evenly over workers=3"):
         PPOConfig(num_envs=4, workers=3)
+
+
+def test_a_failing_task_is_an_error_naming_it_and_the_pool_goes_on() -> None:
+    with WorkerPool(PoolSelfPlayWorker, {"info": INFO.to_json(), "config": CONFIG}) as pool:
+        pool.publish(weights(0))
+        with pytest.raises(WorkerError, match="task 1 failed in worker 0(.|\n)*negative"):
+            pool.run([(1, 0), (1, -1)])  # a negative seed: numpy refuses it
+        (result,), died = pool.run([(1, 0)])
+        assert result.version == 1 and result.value["stats"]["games"] == 1 and not died
 
 
 def test_a_missing_ray_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
