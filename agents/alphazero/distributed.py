@@ -11,6 +11,7 @@ in task order.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +72,7 @@ class DistributedSelfPlay:
                  ray_address: str = "", processes: bool | None = None) -> None:
         per_worker = -(-games_per_round // workers)
         lanes = min(config.parallel_games, per_worker)
-        config = SelfPlayConfig(**{**config.__dict__, "parallel_games": lanes})
+        config = dataclasses.replace(config, parallel_games=lanes)
         self.workers = workers
         self.pool = WorkerPool(PoolSelfPlayWorker, {"info": info.to_json(), "config": config},
                                backend=backend, num_workers=workers,
