@@ -70,7 +70,7 @@ def measure(backend: str, workers: int, args: argparse.Namespace) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--games-per-worker", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2)
