@@ -74,8 +74,8 @@ def save_model(path: str | Path, net: PolicyValueNet, info: ModelInfo) -> Path:
     tensors = {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; models are shipped and shared
     save_file(tensors, tmp, metadata={"rlsuite_model": json.dumps(info.to_json())})
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; models are shipped and shared
     os.replace(tmp, path)
     return path
 
