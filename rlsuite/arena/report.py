@@ -31,7 +31,7 @@ def _elo(value: float) -> str:
 
 
 def plot_ratings(ratings: Sequence[Rating], path: str | Path, title: str = "Elo ratings") -> Path:
-    """Horizontal bars of ratings with their interval as error bars, written as a PNG."""
+    """Each rating as a point with its interval as a line, written as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,9 +42,13 @@ def plot_ratings(ratings: Sequence[Rating], path: str | Path, title: str = "Elo 
     ordered = list(reversed(ratings))  # best at the top
     names = [r.player for r in ordered]
     elo = [r.elo for r in ordered]
-    errors = [[r.elo - r.lower for r in ordered], [r.upper - r.elo for r in ordered]]
+    rows = range(len(ordered))
     fig, ax = plt.subplots(figsize=(7.0, 1.0 + 0.45 * len(ordered)))
-    ax.errorbar(elo, range(len(ordered)), xerr=errors, fmt="o", capsize=4, color="tab:blue")
+    # Intervals are drawn from their own ends, not as error bars around the estimate: a
+    # percentile bootstrap interval need not contain the maximum-likelihood rating (an
+    # undefeated player), and error bars cannot show that.
+    ax.hlines(rows, [r.lower for r in ordered], [r.upper for r in ordered], color="tab:blue")
+    ax.plot(elo, rows, "o", color="tab:blue")
     ax.set_yticks(range(len(ordered)), names)
     ax.axvline(0.0, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("Elo (95% bootstrap interval)")

@@ -95,3 +95,18 @@ def test_bad_input_is_named():
     disconnected = [Result("a", "b", 1.0), Result("b", "a", 1.0), Result("c", "d", 0.5)]
     with pytest.raises(ValueError, match="no chain of games"):
         fit_elo(disconnected)
+
+
+def test_plot_shows_a_rating_that_lies_outside_its_own_interval(tmp_path):
+    """A percentile bootstrap interval need not hold the fitted rating (seen in a league with
+    an undefeated player: +673 against [+263, +646]); the picture must still be drawn."""
+    from PIL import Image
+
+    from rlsuite.arena.elo import Rating
+    from rlsuite.arena.report import plot_ratings
+
+    ratings = [Rating("az:zoo/go-5x5", 673.0, 263.0, 646.0, 16, 15.0),
+               Rating("random", 0.0, -50.0, 50.0, 16, 0.0)]
+    image = np.asarray(Image.open(plot_ratings(ratings, tmp_path / "elo.png")).convert("RGB"))
+    blue = (np.abs(image.astype(int) - (31, 119, 180)).sum(axis=2) < 60)
+    assert image.shape[1] > 300 and blue.sum() > 100  # the points and interval lines are there
