@@ -4,8 +4,8 @@ It trains an agent and evaluates it, then lets the arena rate players on both bo
 
 1. PPO on CartPole-v1 (rl-zoo settings) until its rollouts average 475, then 10 greedy
    evaluation episodes from the saved checkpoint;
-2. a round robin on 5x5 Go between random, greedy and GnuGo (when installed), with Elo
-   ratings and their bounds as a table and a PNG;
+2. a round robin on 5x5 Go between random, greedy, GnuGo (when installed) and the shipped
+   AlphaZero agent (`az:zoo/go-5x5`), with Elo ratings and their bounds as a table and a PNG;
 3. a chip-placement leaderboard (random, greedy wire-mask, simulated annealing) on the MCNC
    apte netlist when the shared data is present, else on a synthetic netlist.
 
@@ -78,12 +78,18 @@ def train_and_evaluate_ppo(config: MainJobConfig, console: Console) -> float:
     return mean
 
 
+ZOO_SIMULATIONS = 64
+"""searches per move for the shipped agent in the main job: a fraction of a second a move"""
+
+
 def go_round_robin(config: MainJobConfig) -> int:
     from rlsuite.cli.arena import main as arena
 
     players = ["random", "greedy"]
     if shutil.which("gnugo") or Path("/usr/games/gnugo").exists():
         players.append("gnugo:1")
+    if config.go_board_size == 5:
+        players.append(f"az:zoo/go-5x5@{ZOO_SIMULATIONS}")  # the shipped AlphaZero agent
     return arena(
         [
             "--game", "go",
