@@ -19,7 +19,12 @@ import numpy as np
 import torch
 
 from rlsuite.agents.alphazero.model import ModelInfo
-from rlsuite.agents.alphazero.network import CachedEvaluator, InferenceNet, PolicyValueNet
+from rlsuite.agents.alphazero.network import (
+    CachedEvaluator,
+    InferenceNet,
+    PolicyValueNet,
+    inference_dtype,
+)
 from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker
 from rlsuite.envs.go import GoGame
 from rlsuite.workers import Backend, WorkerDied, WorkerPool
@@ -33,12 +38,13 @@ class PoolSelfPlayWorker:
         game = GoGame(model.board_size, model.komi, superko=model.superko,  # type: ignore[arg-type]
                       history=model.history)
         self.net = PolicyValueNet(model.net).eval()
-        self.evaluator = CachedEvaluator(InferenceNet(self.net))
+        self.dtype = inference_dtype(config.inference_dtype)
+        self.evaluator = CachedEvaluator(InferenceNet(self.net, dtype=self.dtype))
         self.worker = SelfPlayWorker(game, self.evaluator, config, 0)
 
     def set_weights(self, weights: dict[str, np.ndarray], version: int) -> None:
         self.net.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
-        self.evaluator = CachedEvaluator(InferenceNet(self.net))
+        self.evaluator = CachedEvaluator(InferenceNet(self.net, dtype=self.dtype))
         self.worker.set_evaluator(self.evaluator)
 
     def run(self, task: tuple[int, int]) -> dict[str, Any]:

@@ -9,13 +9,20 @@ TorchScript, run under `torch.inference_mode` on one thread. Measured in one pro
 run; 9x9: 1.4-4.9k against 1.5-6.2k), so the extra dependency buys nothing here. The net is
 compute-bound at these batch sizes (about 20 GFLOP/s), and two threads lose to one whenever
 self-play shares the cores, so the search calls the network on the thread it runs on.
+
+On CPUs with AMX tiles (Intel Sapphire Rapids and later) oneDNN multiplies bfloat16 in
+hardware: the same folded net in bfloat16 and channels-last layout ran a batch of 256 9x9
+positions 6.8x faster than float32 (15.3k against 2.3k evals/s, same process, loaded
+machine; 5x5 3.2x, 7x7 2.8x), with logits within 3e-3 and values within 1e-3 of float32. At
+batch 1 bfloat16 is 2-4x slower, so one-position players stay in float32
+(`inference_dtype`).
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -135,30 +142,60 @@ class _Folded(nn.Module):
         return self.policy_head(h), self.value_head(h).squeeze(-1)
 
 
+InferenceDtype = Literal["auto", "float32", "bfloat16"]
+
+
+def inference_dtype(name: InferenceDtype) -> torch.dtype:
+    """The dtype for batched search inference: `auto` is bfloat16 where the CPU has AMX tiles
+    (a several-fold speed-up at batch 256, see the module docstring) and float32 elsewhere,
+    where bfloat16 is emulated and slower."""
+    if name == "float32":
+        return torch.float32
+    if name == "bfloat16":
+        return torch.bfloat16
+    if name != "auto":
+        raise ValueError(f"inference dtype {name!r}: choose auto, float32 or bfloat16")
+    has_amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+    return torch.bfloat16 if has_amx else torch.float32
+
+
 class InferenceNet:
     """A frozen, BatchNorm-folded, TorchScript copy of a `PolicyValueNet` for search: call it
-    on uint8 or float planes [n, C, N, N] to get numpy (logits [n, A], values [n]).
-    Build a new one after each training phase (it does not follow the weights)."""
+    on uint8 or float planes [n, C, N, N] to get numpy float32 (logits [n, A], values [n]).
+    Build a new one after each training phase (it does not follow the weights).
 
-    def __init__(self, net: PolicyValueNet, *, script: bool = True) -> None:
+    With `dtype=torch.bfloat16` the copy runs in bfloat16 and channels-last layout (the
+    layout oneDNN's AMX kernels read without reordering); results come back as float32."""
+
+    def __init__(self, net: PolicyValueNet, *, script: bool = True,
+                 dtype: torch.dtype = torch.float32) -> None:
+        if dtype not in (torch.float32, torch.bfloat16):
+            raise ValueError(f"InferenceNet runs float32 or bfloat16, not {dtype}")
         was_training = net.training
         net.eval()
         with torch.no_grad():
-            folded = _Folded(net).eval()
+            folded = _Folded(net).eval().to(dtype)
         net.train(was_training)
         self.config = net.config
+        self.dtype = dtype
+        self.layout = torch.channels_last if dtype == torch.bfloat16 else torch.contiguous_format
+        folded = folded.to(memory_format=self.layout)  # type: ignore[call-overload]
         self.module: Any = folded
         if script:
             c = net.config
-            example = torch.zeros(8, c.in_channels, c.board_size, c.board_size)
+            example = self._input(np.zeros((8, c.in_channels, c.board_size, c.board_size),
+                                           np.float32))
             with torch.no_grad():
                 self.module = torch.jit.freeze(torch.jit.trace(folded, example).eval())
 
+    def _input(self, planes: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(planes)).to(self.dtype)
+        return x.contiguous(memory_format=self.layout)
+
     def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(planes)).float()
-            logits, values = self.module(x)
-        return logits.numpy(), values.numpy()
+            logits, values = self.module(self._input(planes))
+        return logits.float().numpy(), values.float().numpy()
 
 
 class CachedEvaluator:

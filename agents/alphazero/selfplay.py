@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from rlsuite.agents.alphazero.network import InferenceDtype
 from rlsuite.agents.alphazero.search import BatchedSearch, Evaluator, SearchConfig
 from rlsuite.envs.go import GoGame
 
@@ -45,6 +46,8 @@ class SelfPlayConfig:
     """Playout-cap randomisation: share of moves searched with all simulations (recorded);
     the others use `fast_simulations` and are not recorded. 1.0 turns it off."""
     fast_simulations: int = 8
+    inference_dtype: InferenceDtype = "float32"
+    """Network dtype of the copy a pool worker builds (`network.inference_dtype`)."""
 
 
 @dataclass

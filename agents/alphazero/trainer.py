@@ -30,9 +30,11 @@ from rlsuite.agents.alphazero.distributed import DistributedSelfPlay
 from rlsuite.agents.alphazero.model import ModelInfo, check_same, save_model
 from rlsuite.agents.alphazero.network import (
     CachedEvaluator,
+    InferenceDtype,
     InferenceNet,
     NetConfig,
     PolicyValueNet,
+    inference_dtype,
 )
 from rlsuite.agents.alphazero.search import BatchedSearch, SearchConfig
 from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker, go_utilities
@@ -97,6 +99,9 @@ class AlphaZeroConfig(RunConfig, PoolConfig):
     weight_decay: float = 1e-4
     eval_simulations: int = 32
     """simulations per move in evaluation games"""
+    inference_dtype: InferenceDtype = "auto"
+    """network dtype in self-play and evaluation search: `auto` is bfloat16 on CPUs with AMX
+    tiles (several times faster at these batch sizes), float32 elsewhere"""
     total_steps: int = 20_000_000
     log_every: int = 5_000
     eval_every: int = 100_000
@@ -173,11 +178,12 @@ class AlphaZeroAlgorithm:
         )
         search = SearchConfig(simulations=c.simulations, algorithm=c.search,
                               max_considered=c.max_considered)
-        self.worker = SelfPlayWorker(self.game, InferenceNet(self.net), SelfPlayConfig(
+        self.dtype = inference_dtype(c.inference_dtype)
+        self.worker = SelfPlayWorker(self.game, self.inference(self.net), SelfPlayConfig(
             parallel_games=c.parallel_games, search=search, temperature_moves=c.temperature_moves,
             score_weight=c.score_weight, resign_threshold=c.resign_threshold,
             resign_playout_share=c.resign_playout_share, full_search_share=c.full_search_share,
-            fast_simulations=c.fast_simulations), ctx.rng)
+            fast_simulations=c.fast_simulations, inference_dtype=c.inference_dtype), ctx.rng)
         self.pool = DistributedSelfPlay(
             self.info, self.worker.config, c.games_per_collect, backend=c.backend,
             workers=c.workers, cpus_per_worker=c.cpus_per_worker, ray_address=c.ray_address,
@@ -188,13 +194,17 @@ class AlphaZeroAlgorithm:
         self.best_elo = 0.0
         self.elo = 0.0
 
+    def inference(self, net: PolicyValueNet) -> InferenceNet:
+        """A search copy of `net` in the run's inference dtype."""
+        return InferenceNet(net, dtype=self.dtype)
+
     # ----- collect / learn ----------------------------------------------------------------
 
     def collect(self, state: RunState) -> Mapping[str, float]:
         self.net.eval()
         tic = time.perf_counter()
         if self.pool is None:
-            evaluator = CachedEvaluator(InferenceNet(self.net))
+            evaluator = CachedEvaluator(self.inference(self.net))
             self.worker.set_evaluator(evaluator)
             records, stats = self.worker.play(self.config.games_per_collect)
             finished, hits, lookups = self.worker.finished, evaluator.hits, evaluator.lookups
@@ -275,8 +285,8 @@ class AlphaZeroAlgorithm:
             return {}
         rng = np.random.default_rng(c.seed + 7919 * (state.env_steps + 1))
         self.net.eval()
-        current = InferenceNet(self.net)
-        wins_best = play_batch_match(self.game, current, InferenceNet(self.best),
+        current = self.inference(self.net)
+        wins_best = play_batch_match(self.game, current, self.inference(self.best),
                                      c.eval_episodes, c.eval_simulations, c.score_weight, rng)
         wins_greedy = play_greedy_match(self.game, current, c.eval_episodes, c.eval_simulations,
                                         c.score_weight, rng)

@@ -1,0 +1,49 @@
+"""Search inference: the float32 and bfloat16 copies of a trained-shape net agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rlsuite.agents.alphazero.network import (
+    InferenceNet,
+    NetConfig,
+    PolicyValueNet,
+    inference_dtype,
+)
+
+
+def _net() -> PolicyValueNet:
+    torch.manual_seed(0)
+    net = PolicyValueNet(NetConfig(in_channels=9, board_size=5, num_actions=26, blocks=2,
+                                   channels=16))
+    net.train()
+    for _ in range(3):  # give BatchNorm running statistics that folding must carry over
+        net(torch.rand(32, 9, 5, 5))
+    return net.eval()
+
+
+def test_bfloat16_copy_matches_the_eager_net_to_bfloat16_precision() -> None:
+    net = _net()
+    planes = np.random.default_rng(0).integers(0, 2, (64, 9, 5, 5)).astype(np.uint8)
+    with torch.no_grad():
+        logits, values = net(torch.from_numpy(planes).float())
+    # bfloat16 keeps 8 bits of mantissa: errors within a tenth of the outputs' spread, which a
+    # wrong layout or a lost BatchNorm would exceed many times over
+    for dtype, share in ((torch.float32, 1e-4), (torch.bfloat16, 0.1)):
+        got_logits, got_values = InferenceNet(net, dtype=dtype)(planes)
+        assert got_logits.dtype == np.float32 and got_values.dtype == np.float32
+        assert got_logits.shape == (64, 26) and got_values.shape == (64,)
+        assert np.abs(got_logits - logits.numpy()).max() < share * logits.std().item(), dtype
+        assert np.abs(got_values - values.numpy()).max() < share * values.std().item(), dtype
+
+
+def test_inference_dtype_names() -> None:
+    assert inference_dtype("float32") == torch.float32
+    assert inference_dtype("bfloat16") == torch.bfloat16
+    assert inference_dtype("auto") in (torch.float32, torch.bfloat16)
+    with pytest.raises(ValueError, match="float16"):
+        inference_dtype("float16")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="float32 or bfloat16"):
+        InferenceNet(_net(), dtype=torch.float16)
