@@ -14,7 +14,6 @@ against it run through the arena: `rlsuite arena --players az:RUN gnugo:10 ...`.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Mapping
@@ -26,7 +25,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from rlsuite.agents.alphazero.distributed import DistributedSelfPlay
+from rlsuite.agents.alphazero.distributed import (
+    DistributedSelfPlay,
+    evaluation_tasks,
+    merge_wins,
+    play_evaluation,
+)
 from rlsuite.agents.alphazero.model import ModelInfo, check_same, save_model
 from rlsuite.agents.alphazero.network import (
     CachedEvaluator,
@@ -36,11 +40,10 @@ from rlsuite.agents.alphazero.network import (
     PolicyValueNet,
     inference_dtype,
 )
-from rlsuite.agents.alphazero.search import BatchedSearch, SearchConfig
-from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker, go_utilities
+from rlsuite.agents.alphazero.search import SearchConfig
+from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker
 from rlsuite.envs.go import GoGame
 from rlsuite.envs.go.symmetry import NUM_SYMMETRIES, action_permutations, transform_planes
-from rlsuite.player import GreedyPlayer
 from rlsuite.replay import Fields, ReplayBuffer
 from rlsuite.run import RunConfig, RunContext, RunState, load_optimizer_state, optimizer_state, run
 from rlsuite.workers import PoolConfig
@@ -285,12 +288,21 @@ class AlphaZeroAlgorithm:
             return {}
         rng = np.random.default_rng(c.seed + 7919 * (state.env_steps + 1))
         self.net.eval()
-        current = self.inference(self.net)
-        wins_best = play_batch_match(self.game, current, self.inference(self.best),
-                                     c.eval_episodes, c.eval_simulations, c.score_weight, rng)
-        wins_greedy = play_greedy_match(self.game, current, c.eval_episodes, c.eval_simulations,
-                                        c.score_weight, rng)
-        rate = wins_best / c.eval_episodes
+        tasks = evaluation_tasks(c.eval_episodes, c.eval_simulations, c.score_weight, rng,
+                                 c.workers if self.pool is not None else 1)
+        if self.pool is None:
+            current, best = self.inference(self.net), self.inference(self.best)
+            wins = merge_wins(tasks, [play_evaluation(self.game, current, best, task)
+                                      for task in tasks])
+        else:
+            played = self.pool.evaluate(self.net, self.best, tasks)
+            wins = played.wins
+            for event in played.died:
+                games = len(tasks[event.task].seeds)
+                self.ctx.logger.console.log(f"evaluation worker {event.worker} died "
+                                            f"({event.error}); restarted, its {games} games "
+                                            "replayed from the start")
+        rate = float(wins["best"].mean())
         self.elo = self.best_elo + elo_gap(rate)
         if rate > 0.55:
             self.best.load_state_dict(self.net.state_dict())
@@ -298,7 +310,7 @@ class AlphaZeroAlgorithm:
         snapshot = self.ctx.run_dir / "snapshots" / f"step-{state.env_steps:010d}.safetensors"
         save_model(snapshot, self.net, self.info)
         return {"eval/win_rate_vs_best": rate,
-                "eval/win_rate_vs_greedy": wins_greedy / c.eval_episodes,
+                "eval/win_rate_vs_greedy": float(wins["greedy"].mean()),
                 "eval/elo": self.elo, "eval/best_elo": self.best_elo}
 
     # ----- state ----------------------------------------------------------------------------
@@ -339,56 +351,6 @@ def elo_gap(win_rate: float, games_cap: float = 0.02) -> float:
     """Elo difference implied by a win rate (clipped away from 0 and 1)."""
     p = min(max(win_rate, games_cap), 1 - games_cap)
     return 400.0 * math.log10(p / (1 - p))
-
-
-def play_batch_match(game: GoGame, net_a: Any, net_b: Any, games: int, simulations: int,
-                     score_weight: float, rng: np.random.Generator) -> int:
-    """Games between two networks, all at once (each side's search batched over the games it
-    is to move in); net_a is black in the first half. Returns net_a's wins."""
-    from rlsuite.agents.alphazero.player import play_config
-
-    config = dataclasses.replace(play_config(simulations), algorithm="gumbel")
-    searches = [BatchedSearch(game, net, config, games, score_weight=score_weight)
-                for net in (net_a, net_b)]
-    batch = game.initial_batch(games)
-    a_is_black = np.arange(games) < (games + 1) // 2
-    while not game.is_terminal_batch(batch).all():
-        running = ~game.is_terminal_batch(batch)
-        black = batch.to_play == 0
-        actions = np.full(games, -1, np.int64)
-        for side, search in enumerate(searches):
-            turn = running & ((black == a_is_black) if side == 0 else (black != a_is_black))
-            if turn.any():
-                result = search.search(batch, rng.integers(2**63, size=games), active=turn)
-                actions[turn] = result.action[turn]
-        game.next_states(batch, actions, inplace=True)
-    black_wins = go_utilities(game, batch, 0.0) > 0
-    return int(np.sum(black_wins == a_is_black))
-
-
-def play_greedy_match(game: GoGame, net: Any, games: int, simulations: int,
-                      score_weight: float, rng: np.random.Generator) -> int:
-    """Games of a network (searching) against the greedy player; returns the network's wins."""
-    from rlsuite.agents.alphazero.player import play_config
-
-    search = BatchedSearch(game, net, play_config(simulations), 1, score_weight=score_weight)
-    greedy = GreedyPlayer(int(rng.integers(2**31)))
-    greedy.reset(game)
-    wins = 0
-    for g in range(games):
-        net_colour = 0 if g < (games + 1) // 2 else 1
-        state = game.initial_state()
-        while not game.is_terminal(state):
-            if game.to_play(state) == net_colour:
-                search.reset()
-                batch = game.stack([state])
-                action = int(search.search(batch, rng.integers(2**63, size=1)).action[0])
-            else:
-                action = greedy.act(state)
-            state = game.next_state(state, action)
-        black_won = game.score(state) > 0
-        wins += int(black_won == (net_colour == 0))
-    return wins
 
 
 def train(config: AlphaZeroConfig) -> Path:

@@ -1,10 +1,12 @@
-"""Worker pools on a local Ray cluster (`ray.init(num_cpus=2)`): AlphaZero self-play through
-Ray equals the local backend's (spawned processes), a worker killed mid-run loses no finished
-game on either backend, weight versions only increase, a run started on Ray resumes locally,
-PPO trains on Ray rollout workers, and a missing Ray names the pip command."""
+"""Worker pools on a local Ray cluster (`ray.init(num_cpus=2)`): AlphaZero self-play and
+evaluation games through Ray equal the local backend's (spawned processes), a worker killed
+mid-run loses no finished game and counts no half-played one on either backend, weight
+versions only increase, a run started on Ray (evaluating on its workers) resumes locally, PPO
+trains on Ray rollout workers, and a missing Ray names the pip command."""
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import sys
@@ -15,9 +17,21 @@ import numpy as np
 import pytest
 import torch
 
-from rlsuite.agents.alphazero.distributed import DistributedSelfPlay, PoolSelfPlayWorker
+from rlsuite.agents.alphazero.distributed import (
+    DistributedSelfPlay,
+    EvalTask,
+    PoolSelfPlayWorker,
+    evaluation_tasks,
+    merge_wins,
+    play_evaluation,
+)
 from rlsuite.agents.alphazero.model import ModelInfo
-from rlsuite.agents.alphazero.network import NetConfig, PolicyValueNet
+from rlsuite.agents.alphazero.network import (
+    InferenceNet,
+    NetConfig,
+    PolicyValueNet,
+    inference_dtype,
+)
 from rlsuite.agents.alphazero.search import SearchConfig
 from rlsuite.agents.alphazero.selfplay import SelfPlayConfig
 from rlsuite.agents.alphazero.trainer import AlphaZeroConfig, train
@@ -39,9 +53,16 @@ INFO = ModelInfo(
 CONFIG = SelfPlayConfig(parallel_games=4, search=SearchConfig(simulations=8))
 
 
-def weights(seed: int) -> dict[str, np.ndarray]:
+def network(seed: int) -> PolicyValueNet:
     torch.manual_seed(seed)
-    return {k: v.numpy().copy() for k, v in PolicyValueNet(INFO.net).state_dict().items()}
+    return PolicyValueNet(INFO.net).eval()
+
+
+def weights(seed: int, best: int | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """What a pool publishes: the network's (and for evaluation the best one's) arrays."""
+    nets = {"net": network(seed)} | ({} if best is None else {"best": network(best)})
+    return {name: {k: v.numpy().copy() for k, v in net.state_dict().items()}
+            for name, net in nets.items()}
 
 
 def assert_valid(records: dict[str, np.ndarray]) -> None:
@@ -106,27 +127,64 @@ def test_selfplay_through_ray_equals_the_local_backend(
     assert_same_games(ray_round.records, local.records)  # games depend on seeds and weights
 
 
+def in_driver_wins(tasks: list[EvalTask]) -> dict[str, np.ndarray]:
+    """What an unpooled run's `evaluate` plays: every task in this process."""
+    dtype = inference_dtype(CONFIG.inference_dtype)
+    net, best = (InferenceNet(network(s), dtype=dtype) for s in (0, 1))
+    return merge_wins(tasks, [play_evaluation(GAME, net, best, t) for t in tasks])
+
+
 @needs_ray
-def test_a_killed_worker_loses_no_finished_game(
+def test_evaluation_through_ray_equals_the_local_backend_and_the_driver(
         ray_selfplay: DistributedSelfPlay, local_selfplay: DistributedSelfPlay) -> None:
-    tasks = [(2, seed) for seed in range(6)]
+    tasks = evaluation_tasks(7, 8, 0.0, np.random.default_rng(3), parts=2)
+    assert [(t.opponent, t.first, len(t.seeds)) for t in tasks] == [
+        ("best", 0, 4), ("best", 4, 3), ("greedy", 0, 4), ("greedy", 4, 3)]
+    for t in tasks:  # colours alternate, so every share is balanced to one game
+        assert abs(2 * int(t.net_black.sum()) - len(t.seeds)) <= 1
+    played = {name: selfplay.evaluate(network(0), network(1), tasks)
+              for name, selfplay in (("ray", ray_selfplay), ("local", local_selfplay))}
+    # seeds per game, not per share: one unsplit task per match in the driver plays the same
+    unsplit = evaluation_tasks(7, 8, 0.0, np.random.default_rng(3), parts=1)
+    expected = in_driver_wins(unsplit)
+    for name, evaluation in played.items():
+        assert not evaluation.died, name
+        for opponent in ("best", "greedy"):
+            np.testing.assert_array_equal(evaluation.wins[opponent], expected[opponent],
+                                          err_msg=f"{name} vs {opponent}")
+
+
+@needs_ray
+def test_a_killed_worker_loses_no_finished_game_and_counts_no_half_played_one(
+        ray_selfplay: DistributedSelfPlay, local_selfplay: DistributedSelfPlay) -> None:
+    evaluation = evaluation_tasks(4, 8, 0.0, np.random.default_rng(4), parts=2)
+    # worker 0 starts on one short game, worker 1 on evaluation games: the one killed
+    tasks: list[EvalTask | tuple[int, int]] = [(1, 9), *evaluation, *((2, s) for s in range(3))]
+    selfplay = [0, *range(len(evaluation) + 1, len(tasks))]
+    expected = in_driver_wins(evaluation)
     finished = {}
     for name, pool in (("ray", ray_selfplay.pool), ("local", local_selfplay.pool)):
-        pool.publish(weights(0))
+        pool.publish(weights(0, best=1))
         events: list[Result | WorkerDied] = []
         for event in pool.results(tasks):
             events.append(event)
-            if len(events) == 1:  # the other worker is still playing its task: kill it
+            if len(events) == 1:  # the other worker is mid-way through evaluation games
                 assert isinstance(event, Result)
                 pool.kill(1 - event.worker)
         done = sorted((e for e in events if isinstance(e, Result)), key=lambda r: r.task)
         died = [e for e in events if isinstance(e, WorkerDied)]
         assert len(died) == 1 and died[0].worker != events[0].worker, name
-        assert [r.task for r in done] == list(range(6)), name  # every task exactly once
-        for r in done:
-            assert r.value["stats"]["games"] == 2 and len(r.value["finished"][0]) == 2
-            assert_valid(r.value["records"])
-        finished[name] = done
+        assert isinstance(tasks[died[0].task], EvalTask), name
+        assert [r.task for r in done] == list(range(len(tasks))), name  # each exactly once
+        wins = merge_wins(evaluation, [r.value for r in done[1:len(evaluation) + 1]])
+        for opponent in ("best", "greedy"):  # the replayed share counts whole, once
+            np.testing.assert_array_equal(wins[opponent], expected[opponent], err_msg=name)
+        for i in selfplay:
+            games = tasks[i][0]  # type: ignore[index]
+            assert done[i].value["stats"]["games"] == games
+            assert len(done[i].value["finished"][0]) == games
+            assert_valid(done[i].value["records"])
+        finished[name] = [done[i] for i in selfplay]
     # both backends, each with a death and a replayed task, played the very same games
     for ray_result, local_result in zip(finished["ray"], finished["local"], strict=True):
         assert_same_games(ray_result.value["records"], local_result.value["records"])
@@ -151,7 +209,8 @@ def test_weight_versions_reported_by_workers_only_increase(
 def test_a_run_started_on_ray_resumes_locally(ray_cluster: None, tmp_path: Path) -> None:
     base = dict(board_size=4, komi=0.5, blocks=1, channels=8, simulations=4, history=2,
                 parallel_games=4, games_per_collect=4, min_replay=20, batch_size=16,
-                total_steps=120, log_every=50, eval_episodes=0, checkpoint_every=1000,
+                total_steps=120, log_every=50, eval_episodes=2, eval_every=1,
+                eval_simulations=2, checkpoint_every=1000,
                 run_root=str(tmp_path), backends=("csv",))
     first = train(AlphaZeroConfig(**base, chunk_steps=1, backend="ray", cpus_per_worker=0.5))
     status = json.loads((first / "status.json").read_text())
@@ -159,6 +218,11 @@ def test_a_run_started_on_ray_resumes_locally(ray_cluster: None, tmp_path: Path)
     assert train(AlphaZeroConfig(**base, resume=str(first))) == first  # local backend
     status = json.loads((first / "status.json").read_text())
     assert status["finished"] and status["iterations"] > 1
+    # evaluated on the Ray workers in the first chunk, in the driver after the resume
+    with (first / "metrics.csv").open() as f:
+        rates = [float(row["value"]) for row in csv.DictReader(f)
+                 if row["tag"] == "eval/win_rate_vs_greedy"]
+    assert len(rates) == status["iterations"] and set(rates) <= {0.0, 0.5, 1.0}
 
 
 @needs_ray
