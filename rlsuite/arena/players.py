@@ -95,7 +95,7 @@ def _anneal(spec: PlayerSpec, game: Game, seed: int | None) -> Player:
 def _gnugo(spec: PlayerSpec, game: Game, seed: int | None) -> Player:
     from rlsuite.gtp.player import gnugo_player
 
-    return gnugo_player(int(spec.arg or 0), name=spec.text)
+    return gnugo_player(int(spec.arg or 0), name=spec.text, seed=seed)
 
 
 def _gtp(spec: PlayerSpec, game: Game, seed: int | None) -> Player:

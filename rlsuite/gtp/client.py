@@ -68,12 +68,14 @@ def gnugo_argv(
     superko: str = "positional",
     allow_suicide: bool = False,
     binary: str | None = None,
+    seed: int | None = None,
 ) -> list[str]:
     """GnuGo's command line with rules matching a `GoGame`.
 
     Chinese rules make GnuGo score by area like Tromp-Taylor; `--capture-all-dead` makes it
     remove dead stones before passing, so a Tromp-Taylor count of the final board agrees with
-    GnuGo's own `final_score`.
+    GnuGo's own `final_score`. GnuGo picks among equal moves by its random seed: without
+    `seed` it uses one fixed seed and plays the same game every time the opponent does.
     """
     if not 0 <= level <= 10:
         raise ValueError(f"GnuGo level must be in 0..10, got {level}")
@@ -85,6 +87,7 @@ def gnugo_argv(
         binary or find_gnugo(), "--mode", "gtp", "--level", str(level), "--chinese-rules",
         "--capture-all-dead", "--boardsize", str(board_size), "--komi", str(komi), ko[superko],
         "--allow-suicide" if allow_suicide else "--forbid-suicide",
+        *([] if seed is None else ["--seed", str(seed % 2**31)]),
     ]
 
 

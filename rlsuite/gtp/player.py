@@ -23,9 +23,11 @@ if TYPE_CHECKING:
     from rlsuite.envs.go import GoGame, GoState
 
 
-def gnugo_player(level: int, name: str | None = None) -> GtpPlayer:
-    """GnuGo at `level` (0..10), started with the rules of whatever game it is reset to."""
-    return GtpPlayer(lambda g: gnugo_argv(level, **go_rules(g)), name=name or f"gnugo:{level}")
+def gnugo_player(level: int, name: str | None = None, seed: int | None = None) -> GtpPlayer:
+    """GnuGo at `level` (0..10), started with the rules of whatever game it is reset to, and
+    with `seed` for its choice among equal moves (the arena passes each game's own seed)."""
+    return GtpPlayer(lambda g: gnugo_argv(level, **go_rules(g), seed=seed),
+                     name=name or f"gnugo:{level}")
 
 
 def command_player(command: str, name: str | None = None) -> GtpPlayer:

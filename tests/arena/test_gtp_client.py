@@ -97,6 +97,20 @@ def test_gnugo_rules_arguments():
         gnugo_argv(11, board_size=9, komi=7.5, binary="gnugo")
     with pytest.raises(ValueError, match="superko must be one of"):
         gnugo_argv(1, board_size=9, komi=7.5, superko="none", binary="gnugo")
+    assert "--seed" not in argv
+    seeded = gnugo_argv(3, board_size=9, komi=6.5, binary="gnugo", seed=2**40 + 5)
+    assert seeded[-2:] == ["--seed", str((2**40 + 5) % 2**31)]  # GnuGo reads a C int
+
+
+def test_arena_gives_each_gnugo_game_its_own_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rlsuite.arena.players import make_player
+    from rlsuite.envs.go import GoGame
+    from rlsuite.gtp import client
+
+    monkeypatch.setattr(client, "find_gnugo", lambda: "gnugo")  # no engine is started here
+    game = GoGame(5, 0.5)
+    argvs = [make_player("gnugo:2", game, seed=s).argv_for(game) for s in (11, 12)]  # type: ignore[attr-defined]
+    assert [a[a.index("--seed") + 1] for a in argvs] == ["11", "12"]
 
 
 def test_crash_is_reported_with_the_engines_stderr(fake_engine):
