@@ -78,14 +78,20 @@ def assert_valid(records: dict[str, np.ndarray]) -> None:
 
 
 @pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[None]:
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A local Ray cluster, one at a time: `make test` runs pytest-xdist with `--dist load`,
+    which may split this module over both workers (and `loadgroup` does not group on pytest
+    9.2: pytest-xdist issue 1386), so a lock in the session's shared temp directory keeps a
+    second cluster from starting until the first is shut down."""
     if not HAVE_RAY:
         pytest.skip('ray is not installed (pip install "rlsuite[ray]"): Ray backend untested')
     import ray
+    from filelock import FileLock  # a dependency of ray (and torch)
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+    with FileLock(tmp_path_factory.getbasetemp().parent / "rlsuite-ray.lock"):
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+        yield
+        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
