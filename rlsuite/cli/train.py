@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from rlsuite.cli.parsing import parse
+from rlsuite.cli.parsing import flag_value, parse
 from rlsuite.config import load_presets
 
 Presets = Mapping[str, Mapping[str, Any]]
@@ -54,10 +54,28 @@ TRAINERS: dict[str, Trainer] = {
 }
 
 
+CHIP_ALPHAZERO = Trainer("rlsuite.agents.alphazero.placement", "ChipAlphaZeroConfig",
+                         lambda module: {})
+"""`alphazero` with `--env rlsuite/ChipPlacement-v0` (or resuming such a run): one-player
+AlphaZero on macro placement."""
+
+
+def trainer_for(algo: str, argv: Sequence[str]) -> Trainer:
+    """ALGO's trainer; `alphazero` on the chip env (from `--env`, or the resumed run's
+    config) is the placement trainer."""
+    if algo != "alphazero":
+        return TRAINERS[algo]
+    env = flag_value(argv, "env")
+    resume = flag_value(argv, "resume")
+    if env is None and resume and (Path(resume) / "config.json").is_file():
+        env = json.loads((Path(resume) / "config.json").read_text()).get("env")
+    return CHIP_ALPHAZERO if env == "rlsuite/ChipPlacement-v0" else TRAINERS[algo]
+
+
 def parse_config(algo: str, argv: Sequence[str] | None) -> Any:
     """`rlsuite train ALGO` flags -> ALGO's config: flags over the preset, or with
     `--resume RUN_DIR` over that run's saved config (only run control may change)."""
-    trainer = TRAINERS[algo]
+    trainer = trainer_for(algo, list(argv or []))
     module = importlib.import_module(trainer.module)
     return parse(getattr(module, trainer.config), argv, prog=f"rlsuite train {algo}",
                  presets=trainer.presets(module), preset_field=trainer.preset_field)
@@ -84,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     algo = args[0]
     config = parse_config(algo, args[1:])
-    run_dir = importlib.import_module(TRAINERS[algo].module).train(config)
+    run_dir = importlib.import_module(trainer_for(algo, args[1:]).module).train(config)
     print(summary(run_dir))
     print(run_dir)
     return 0
