@@ -10,7 +10,8 @@
   simulations, 256 games at once, timed over the same number of moves after random openings
   of N * N / 2 moves and a warm-up move (ours with the position cache self-play uses).
   Our batched search and self-play run the net in bfloat16 where the CPU has AMX (`--dtype`;
-  the trainer's default), the one-leaf search in float32, the faster choice at batch 1.
+  the trainer's default); the one-leaf search gets whichever of float32 and bfloat16 is faster
+  at batch 1 on this machine (measured first, reported as `per_leaf_dtype_*`).
   Needs the bench extra (`pip install -e .[bench]`); without JAX those figures are null.
 
 Usage: `rlsuite bench mcts [--repeats 3] [--moves 8]` (run it on a quiet machine: the
@@ -91,6 +92,22 @@ class PerLeafMCTS:
         self.n_sa[k] = n + 1
         self.n_s[key] += 1
         return -v
+
+
+def fastest_at_batch_1(game: GoGame, calls: int = 300) -> torch.dtype:
+    """The one-leaf search gets whichever dtype evaluates one position faster here (with the
+    oneDNN fuser bfloat16 can win even at batch 1 on AMX CPUs)."""
+    planes = np.zeros((1, *game.observation_shape), np.uint8)
+    rates = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        net = make_net(game, dtype)
+        for _ in range(10):
+            net(planes)
+        tic = time.perf_counter()
+        for _ in range(calls):
+            net(planes)
+        rates[dtype] = calls / (time.perf_counter() - tic)
+    return max(rates, key=rates.__getitem__)
 
 
 def openings(game: GoGame, count: int, seed: int = 0) -> Any:
@@ -250,14 +267,14 @@ def main() -> None:
     torch.set_num_threads(1)
     batched_dtype = inference_dtype(args.dtype)
     out: dict[str, Any] = {"games": GAMES, "simulations": SIMS, "net": "3x32 BN, 17 planes",
-                           "batched_dtype": str(batched_dtype).removeprefix("torch."),
-                           "per_leaf_dtype": "float32"}
+                           "batched_dtype": str(batched_dtype).removeprefix("torch.")}
     for size in (9, 5):
         game = GoGame(size, 7.5)
         net = make_net(game, batched_dtype)
         batched = median([batched_sims_per_s(game, net) for _ in range(args.repeats)])
-        # one position per call: float32 is the fastest there (bfloat16 is 2-4x slower)
-        per_leaf_net = make_net(game, torch.float32)
+        per_leaf_dtype = fastest_at_batch_1(game)
+        out[f"per_leaf_dtype_{size}x{size}"] = str(per_leaf_dtype).removeprefix("torch.")
+        per_leaf_net = make_net(game, per_leaf_dtype)
         per_leaf = median([per_leaf_sims_per_s(game, per_leaf_net, args.per_leaf_seconds)
                            for _ in range(args.repeats)])
         assert batched is not None and per_leaf is not None

@@ -11,6 +11,7 @@ from rlsuite.agents.alphazero.network import (
     NetConfig,
     PolicyValueNet,
     inference_dtype,
+    padded_batch,
 )
 
 
@@ -47,3 +48,17 @@ def test_inference_dtype_names() -> None:
         inference_dtype("float16")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="float32 or bfloat16"):
         InferenceNet(_net(), dtype=torch.float16)
+
+
+def test_padded_calls_return_exactly_the_rows_asked_for() -> None:
+    sizes = (1, 2, 3, 5, 16, 17, 33, 256, 257)
+    assert [padded_batch(n) for n in sizes] == [1, 2, 4, 8, 16, 32, 64, 256, 288]
+    net = InferenceNet(_net())
+    planes = np.random.default_rng(1).integers(0, 2, (37, 9, 5, 5)).astype(np.uint8)
+    all_logits, all_values = net(planes)
+    assert all_logits.shape == (37, 26) and all_values.shape == (37,)
+    for n in (1, 3, 5, 17):
+        logits, values = net(planes[:n])
+        assert logits.shape == (n, 26) and values.shape == (n,)
+        np.testing.assert_allclose(logits, all_logits[:n], atol=1e-5)
+        np.testing.assert_allclose(values, all_values[:n], atol=1e-5)
