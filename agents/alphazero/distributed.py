@@ -112,8 +112,8 @@ def merge_wins(tasks: Sequence[EvalTask], wins: Sequence[np.ndarray]) -> dict[st
     """Each opponent's per-game wins in game order, from the tasks' results."""
     merged: dict[str, np.ndarray] = {}
     for opponent in OPPONENTS:
-        parts = sorted((t.first, w) for t, w in zip(tasks, wins, strict=True)
-                       if t.opponent == opponent)
+        parts = sorted(((t.first, w) for t, w in zip(tasks, wins, strict=True)
+                        if t.opponent == opponent), key=lambda part: part[0])
         merged[opponent] = np.concatenate([w for _, w in parts]) if parts else np.zeros(0, bool)
     return merged
 
