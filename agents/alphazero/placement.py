@@ -163,7 +163,7 @@ def metrics_of(game: ChipGame, cells: np.ndarray) -> dict[str, float]:
 class ScaledChipGame(ChipGame):
     """`ChipGame` whose return is on the value network's scale (see the module docstring)."""
 
-    def __init__(self, reference: float | None = None, value_margin: float = 0.05,
+    def __init__(self, reference: float | None = None, value_margin: float = 0.1,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.reference = reference_cost(self) if reference is None else float(reference)
