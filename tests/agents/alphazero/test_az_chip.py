@@ -129,3 +129,19 @@ def _placed(game: ChipGame, cells: np.ndarray):
     for cell in cells:
         state = game.next_state(state, int(cell))
     return state
+
+
+def test_the_cli_routes_alphazero_on_the_chip_env_and_its_resume(tmp_path: Path,
+                                                                 capsys) -> None:
+    from rlsuite.cli.train import main
+
+    flags = ["--env", "rlsuite/ChipPlacement-v0", "--env-kwargs", "grid", "10", "--blocks", "1",
+             "--channels", "8", "--simulations", "2", "--parallel-games", "2",
+             "--games-per-collect", "2", "--total-steps", "32", "--chunk-steps", "16",
+             "--eval-episodes", "0", "--inference-dtype", "float32", "--backends", "csv",
+             "--run-root", str(tmp_path)]
+    assert main(["alphazero", *flags]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert json.loads((run_dir / "config.json").read_text())["simulations"] == 2
+    assert main(["alphazero", "--resume", str(run_dir)]) == 0
+    assert json.loads((run_dir / "status.json").read_text())["finished"] is True
