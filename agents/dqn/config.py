@@ -40,6 +40,9 @@ class DQNConfig(RunConfig):
     """channels of the board conv net's 3x3 layers (Go, placement grids)"""
     dueling: bool = True
     """dueling value/advantage heads"""
+    layer_norm: bool = False
+    """LayerNorm in each hidden layer of the MLP torso: bounded features keep bootstrapped
+    Q-values from running away after the agent has learned (issue 14)"""
 
     # --- learning ---
     double: bool = True

@@ -22,18 +22,29 @@ from rlsuite.agents.networks import BoardHead, board_cnn, nature_cnn
 
 
 class MLP(nn.Module):
-    """Flatten, then Linear + ReLU per hidden width (applied without per-layer module calls)."""
+    """Flatten, then Linear (+ LayerNorm) + ReLU per hidden width, applied without per-layer
+    module calls.
 
-    def __init__(self, in_features: int, hidden: Sequence[int]) -> None:
+    LayerNorm bounds the features the Q head reads, so a bootstrapped target cannot pull the
+    values up without limit (the divergence of issue 14; Ball et al., ICML 2023, and Gallici
+    et al. 2024 use it to stabilise off-policy TD for the same reason).
+    """
+
+    def __init__(self, in_features: int, hidden: Sequence[int], layer_norm: bool = False) -> None:
         super().__init__()
         widths = [in_features, *hidden]
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(widths))
+        self.norms = nn.ModuleList(nn.LayerNorm(b) for b in hidden) if layer_norm else None
         self.out_features = widths[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.flatten(1)
-        for layer in cast("list[nn.Linear]", self.layers):
-            x = F.relu(F.linear(x, layer.weight, layer.bias))
+        for i, layer in enumerate(cast("list[nn.Linear]", self.layers)):
+            x = F.linear(x, layer.weight, layer.bias)
+            if self.norms is not None:
+                norm = cast("nn.LayerNorm", self.norms[i])
+                x = F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+            x = F.relu(x)
         return x
 
 
@@ -57,6 +68,7 @@ class QNetwork(nn.Module):
         dueling: bool,
         scale_uint8: bool,
         conv_channels: Sequence[int] = (),
+        layer_norm: bool = False,
     ) -> None:
         super().__init__()
         self.dueling = dueling
@@ -72,7 +84,7 @@ class QNetwork(nn.Module):
             self.value = (nn.Sequential(nn.Flatten(), _stream(c * h * w, hidden_sizes[-1], 1))
                           if dueling else None)
         elif torso == "mlp":
-            mlp = MLP(math.prod(obs_shape), hidden_sizes)
+            mlp = MLP(math.prod(obs_shape), hidden_sizes, layer_norm)
             self.torso, width = mlp, mlp.out_features
             self.head = nn.Linear(width, num_actions + 1 if dueling else num_actions)
         else:

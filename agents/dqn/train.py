@@ -65,6 +65,7 @@ def build_network(
         dueling=config.dueling,
         scale_uint8=is_uint8 and torso == "nature_cnn",
         conv_channels=config.conv_channels,
+        layer_norm=config.layer_norm,
     )
 
 

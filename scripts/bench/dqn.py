@@ -1,21 +1,29 @@
-"""DQN on CartPole-v1: rlsuite against Stable-Baselines3, in one process, same steps and seeds.
+"""DQN against Stable-Baselines3 on CartPole-v1 or Acrobot-v1, in one process, same steps and
+seeds.
 
-SB3 runs DQN with rl-baselines3-zoo's tuned CartPole-v1 hyperparameters (hyperparams/dqn.yml:
-lr 2.3e-3, batch 64, buffer 100k, learning_starts 1000, gamma 0.99, target_update_interval 10,
-train_freq 256, gradient_steps 128, exploration_fraction 0.16, final eps 0.04, net [256, 256]).
-rlsuite runs its `[dqn."CartPole-v1"]` preset. For each seed both train for the same env steps
-(alternating which goes first, since the machine is shared) with one torch thread, and both are
-evaluated by the same routine every `--eval-every` steps: `--eval-episodes` greedy episodes on
-the same seeded CartPole envs. Evaluation time is excluded from the wall times, and each
-library first runs 3k untimed steps, so one-time costs (imports, JIT, allocator warm-up) fall
-on neither side.
+SB3 runs DQN with rl-baselines3-zoo's tuned hyperparameters for the env (hyperparams/dqn.yml,
+copied into `ZOO` below); rlsuite runs its `[dqn.ENV]` preset. For each seed both train for
+the same env steps (alternating which goes first, since the machine is shared) with one torch
+thread, and both are evaluated by the same routine every `--eval-every` steps:
+`--eval-episodes` greedy episodes on the same seeded envs. Evaluation time is excluded from
+the wall times, and each library first runs 3k untimed steps, so one-time costs (imports,
+JIT, allocator warm-up) fall on neither side.
 
-Reported per library: training wall time, env steps/s, final evaluation return, and the env
-steps at which the evaluation return first reached 500 (the cap). The last line is one JSON
-object with `ratio_wall_vs_sb3`, `rlsuite_return`, `sb3_return`, `rlsuite_steps_to_500`,
-`sb3_steps_to_500` (medians over seeds; null when fewer than half the seeds got there).
+What a user keeps after training is the last model, so besides the curve each library's
+final model is evaluated again on `--final-episodes` greedy episodes of envs seeded apart from
+the training and evaluation ones; for rlsuite that model is loaded back from the checkpoint
+the run left on disk (`rlsuite.agents.dqn.load_agent`).
 
-    .venv/bin/python scripts/bench/dqn.py [--seeds 0 1 2] [--steps 50000]
+Reported per library: training wall time, env steps/s, final evaluation return, the return of
+the model left behind, and the env steps at which the evaluation return first reached the
+env's target (500 on CartPole, the cap; -100 on Acrobot). The last line is one JSON object:
+`ratio_wall_vs_sb3`, `rlsuite_return` / `sb3_return` (means of the final evaluation),
+`rlsuite_median_final_return` / `sb3_median_final_return`, `rlsuite_min_final_return`,
+`rlsuite_steps_to_target` / `sb3_steps_to_target` (medians over seeds; seeds that never got
+there count as latest; null when fewer than half did), on CartPole also under their old names
+`*_steps_to_500`, and per-seed rows.
+
+    .venv/bin/python scripts/bench/dqn.py [--env Acrobot-v1] [--seeds 0 1 2] [--steps 50000]
 """
 
 from __future__ import annotations
@@ -33,33 +41,52 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from rlsuite.agents.dqn import DQNConfig, train
+from rlsuite.agents.dqn import DQNConfig, load_agent, train
 from rlsuite.agents.dqn.train import discrete_envs
 from rlsuite.cli.train import parse_config
-from rlsuite.vecenv import evaluate_episodes
-
-ENV = "CartPole-v1"
-SB3_ZOO = dict(
-    learning_rate=2.3e-3,
-    batch_size=64,
-    buffer_size=100_000,
-    learning_starts=1_000,
-    gamma=0.99,
-    target_update_interval=10,
-    train_freq=256,
-    gradient_steps=128,
-    exploration_fraction=0.16,
-    exploration_final_eps=0.04,
-    policy_kwargs=dict(net_arch=[256, 256]),
-)
+from rlsuite.vecenv import ActFn, evaluate_episodes
 
 
-def steps_to(evaluations: list[tuple[int, float]], level: float = 500.0) -> int | None:
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One benchmark env: rl-zoo's SB3 settings, its step budget and the return to reach."""
+
+    steps: int
+    target: float
+    zoo: dict[str, Any]
+
+
+ZOO_NET = dict(net_arch=[256, 256])
+TASKS = {
+    "CartPole-v1": Task(50_000, 500.0, dict(
+        learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1_000,
+        gamma=0.99, target_update_interval=10, train_freq=256, gradient_steps=128,
+        exploration_fraction=0.16, exploration_final_eps=0.04, policy_kwargs=ZOO_NET)),
+    "Acrobot-v1": Task(100_000, -100.0, dict(
+        learning_rate=6.3e-4, batch_size=128, buffer_size=50_000, learning_starts=0,
+        gamma=0.99, target_update_interval=250, train_freq=4, gradient_steps=-1,
+        exploration_fraction=0.12, exploration_final_eps=0.1, policy_kwargs=ZOO_NET)),
+}
+FINAL_SEED_OFFSET = 10_000  # envs of the final-model evaluation: apart from training and eval
+
+
+def steps_to(evaluations: list[tuple[int, float]], level: float) -> int | None:
     return next((step for step, ret in evaluations if ret >= level), None)
 
 
-def run_rlsuite(seed: int, steps: int, eval_every: int, eval_episodes: int) -> dict[str, Any]:
-    preset = parse_config("dqn", ["--env", ENV])
+def final_model_return(env: str, seed: int, episodes: int, act: ActFn) -> float:
+    """Mean greedy return of `act` over `episodes` episodes on freshly seeded envs."""
+    envs = discrete_envs(DQNConfig(env=env, seed=seed + FINAL_SEED_OFFSET,
+                                   eval_episodes=episodes), evaluation=True)
+    try:
+        return float(evaluate_episodes(act, envs, episodes).mean())
+    finally:
+        envs.close()
+
+
+def run_rlsuite(env: str, seed: int, steps: int, eval_every: int, eval_episodes: int,
+                final_episodes: int) -> dict[str, Any]:
+    preset = parse_config("dqn", ["--env", env])
     config = dataclasses.replace(
         preset,
         seed=seed,
@@ -71,20 +98,25 @@ def run_rlsuite(seed: int, steps: int, eval_every: int, eval_episodes: int) -> d
         checkpoint_every=steps,
         checkpoint_replay=False,
     )
-    status = json.loads((train(config) / "status.json").read_text())
+    run_dir = train(config)
+    status = json.loads((run_dir / "status.json").read_text())
     evaluations = [(step, m["eval/return_mean"]) for step, m in status["evaluations"]]
+    agent = load_agent(run_dir)
     return {
         "wall_s": status["wall_seconds"],
         "evaluations": evaluations,
         "final_return": evaluations[-1][1],
+        "model_return": final_model_return(env, seed, final_episodes,
+                                           lambda obs, mask: agent.act(obs, mask)),
     }
 
 
-def run_sb3(seed: int, steps: int, eval_every: int, eval_episodes: int) -> dict[str, Any]:
+def run_sb3(env: str, seed: int, steps: int, eval_every: int, eval_episodes: int,
+            final_episodes: int) -> dict[str, Any]:
     from stable_baselines3 import DQN
     from stable_baselines3.common.callbacks import BaseCallback
 
-    eval_config = DQNConfig(env=ENV, seed=seed, eval_episodes=eval_episodes)
+    eval_config = DQNConfig(env=env, seed=seed, eval_episodes=eval_episodes)
 
     class Evaluate(BaseCallback):
         """Same evaluation as rlsuite's trainer (envs, seeds, episode split), timed apart."""
@@ -113,7 +145,7 @@ def run_sb3(seed: int, steps: int, eval_every: int, eval_episodes: int) -> dict[
             self.eval_seconds += time.perf_counter() - tic
 
     callback = Evaluate()
-    model = DQN("MlpPolicy", ENV, seed=seed, device="cpu", verbose=0, **SB3_ZOO)  # type: ignore[arg-type]
+    model = DQN("MlpPolicy", env, seed=seed, device="cpu", verbose=0, **TASKS[env].zoo)
     tic = time.perf_counter()
     model.learn(total_timesteps=steps, callback=callback)
     wall = time.perf_counter() - tic - callback.eval_seconds
@@ -121,6 +153,9 @@ def run_sb3(seed: int, steps: int, eval_every: int, eval_episodes: int) -> dict[
         "wall_s": wall,
         "evaluations": callback.evaluations,
         "final_return": callback.evaluations[-1][1],
+        "model_return": final_model_return(
+            env, seed, final_episodes, lambda obs, mask: model.predict(obs, deterministic=True)[0]
+        ),
     }
 
 
@@ -136,64 +171,88 @@ def median_or_none(values: list[int | None]) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=50_000)
+    parser.add_argument("--env", choices=sorted(TASKS), default="CartPole-v1")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--steps", type=int, default=None,
+                        help="env steps per run (default: rl-zoo's budget for the env)")
     parser.add_argument("--eval-every", type=int, default=2_500)
     parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument("--final-episodes", type=int, default=20)
     args = parser.parse_args()
+    task = TASKS[args.env]
+    steps = args.steps or task.steps
     torch.set_num_threads(1)
     console = Console(stderr=True)
     runners = {"rlsuite": run_rlsuite, "sb3": run_sb3}
     for runner in runners.values():  # warm-up, untimed
-        runner(seed=99, steps=3_000, eval_every=3_000, eval_episodes=1)
+        runner(args.env, seed=99, steps=3_000, eval_every=3_000, eval_episodes=1,
+               final_episodes=1)
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in runners}
     for i, seed in enumerate(args.seeds):
         order = list(runners) if i % 2 == 0 else list(reversed(runners))
         for name in order:
-            result = runners[name](seed, args.steps, args.eval_every, args.eval_episodes)
+            result = runners[name](args.env, seed, steps, args.eval_every, args.eval_episodes,
+                                   args.final_episodes)
             result["seed"] = seed
-            result["steps_to_500"] = steps_to(result["evaluations"])
+            result["steps_to_target"] = steps_to(result["evaluations"], task.target)
             results[name].append(result)
             console.log(
                 f"{name} seed {seed}: {result['wall_s']:.1f} s, final {result['final_return']:.1f}"
-                f", 500 at {result['steps_to_500']}, curve {result['evaluations']}"
+                f", model {result['model_return']:.1f}, {task.target:g} at "
+                f"{result['steps_to_target']}, curve {result['evaluations']}"
             )
 
-    table = Table(title=f"DQN on {ENV}, {args.steps} steps, seeds {args.seeds}")
-    for column in ("library", "wall s (mean)", "steps/s", "final return", "steps to 500"):
+    table = Table(title=f"DQN on {args.env}, {steps} steps, seeds {args.seeds}")
+    for column in ("library", "wall s (mean)", "steps/s", "final return (median, min)",
+                   "model left (median)", f"steps to {task.target:g} (median)"):
         table.add_column(column)
     summary: dict[str, dict[str, Any]] = {}
     for name, runs in results.items():
         wall = statistics.mean(r["wall_s"] for r in runs)
+        finals = [r["final_return"] for r in runs]
         summary[name] = {
             "wall_s": wall,
-            "steps_per_s": args.steps / wall,
-            "return": statistics.mean(r["final_return"] for r in runs),
-            "steps_to_500": median_or_none([r["steps_to_500"] for r in runs]),
-            "per_seed": [
-                {k: r[k] for k in ("seed", "wall_s", "final_return", "steps_to_500")} for r in runs
-            ],
+            "steps_per_s": steps / wall,
+            "return": statistics.mean(finals),
+            "median_final": statistics.median(finals),
+            "min_final": min(finals),
+            "model_return": statistics.median(r["model_return"] for r in runs),
+            "steps_to_target": median_or_none([r["steps_to_target"] for r in runs]),
+            "per_seed": [{k: r[k] for k in ("seed", "wall_s", "final_return", "model_return",
+                                            "steps_to_target")} for r in runs],
         }
         s = summary[name]
-        table.add_row(name, f"{wall:.1f}", f"{s['steps_per_s']:.0f}", f"{s['return']:.1f}",
-                      str(s["steps_to_500"]))  # fmt: skip
+        table.add_row(name, f"{wall:.1f}", f"{s['steps_per_s']:.0f}",
+                      f"{s['median_final']:.1f}, {s['min_final']:.1f}",
+                      f"{s['model_return']:.1f}", str(s["steps_to_target"]))
     console.print(table)
-    print(
-        json.dumps(
-            {
-                "ratio_wall_vs_sb3": summary["rlsuite"]["wall_s"] / summary["sb3"]["wall_s"],
-                "rlsuite_return": summary["rlsuite"]["return"],
-                "sb3_return": summary["sb3"]["return"],
-                "rlsuite_steps_to_500": summary["rlsuite"]["steps_to_500"],
-                "sb3_steps_to_500": summary["sb3"]["steps_to_500"],
-                "rlsuite_steps_per_s": summary["rlsuite"]["steps_per_s"],
-                "sb3_steps_per_s": summary["sb3"]["steps_per_s"],
-                "steps": args.steps,
-                "seeds": args.seeds,
-                "per_seed": {name: summary[name]["per_seed"] for name in summary},
-            }
-        )
-    )
+    ours, theirs = summary["rlsuite"], summary["sb3"]
+    figures: dict[str, Any] = {
+        "env": args.env,
+        "ratio_wall_vs_sb3": ours["wall_s"] / theirs["wall_s"],
+        "rlsuite_return": ours["return"],
+        "sb3_return": theirs["return"],
+        "rlsuite_median_final_return": ours["median_final"],
+        "sb3_median_final_return": theirs["median_final"],
+        "rlsuite_min_final_return": ours["min_final"],
+        "sb3_min_final_return": theirs["min_final"],
+        "rlsuite_model_return": ours["model_return"],
+        "sb3_model_return": theirs["model_return"],
+        "target_return": task.target,
+        "rlsuite_steps_to_target": ours["steps_to_target"],
+        "sb3_steps_to_target": theirs["steps_to_target"],
+    }
+    if task.target == 500.0:
+        figures["rlsuite_steps_to_500"] = ours["steps_to_target"]
+        figures["sb3_steps_to_500"] = theirs["steps_to_target"]
+    figures.update({
+        "rlsuite_steps_per_s": ours["steps_per_s"],
+        "sb3_steps_per_s": theirs["steps_per_s"],
+        "steps": steps,
+        "seeds": args.seeds,
+        "per_seed": {name: summary[name]["per_seed"] for name in summary},
+    })
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

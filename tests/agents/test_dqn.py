@@ -248,3 +248,22 @@ def test_every_flag_has_help_text() -> None:
     blank = [f.name for f in dataclasses.fields(DQNConfig)
              if not get_field_docstring(DQNConfig, f.name, ())]
     assert blank == []
+
+
+def test_layer_norm_bounds_q_values_whatever_the_input() -> None:
+    """With LayerNorm every hidden unit of a width-16 layer lies within sqrt(15) of zero, so Q is
+    bounded by the head's weights however large the input: the property that keeps bootstrapped
+    targets from running away (issue 14). Without it Q grows with the input."""
+    torch.manual_seed(0)
+    kwargs = dict(torso="mlp", hidden_sizes=(16, 16), dueling=True, scale_uint8=False)
+    normed = QNetwork((4,), 3, layer_norm=True, **kwargs)  # type: ignore[arg-type]
+    plain = QNetwork((4,), 3, **kwargs)  # type: ignore[arg-type]
+    assert {"torso.norms.0.weight", "torso.norms.1.bias"} <= set(normed.state_dict())
+    assert not any("norms" in k for k in plain.state_dict())
+    w, b = normed.head.weight.detach(), normed.head.bias.detach()
+    per_output = w.abs().sum(1) * 15**0.5 + b.abs()  # |V| or |A_i| at most this
+    bound = float(per_output[0] + 2 * per_output[1:].max())  # V + A - mean(A)
+    obs = torch.randn(64, 4) * 1e6
+    with torch.no_grad():
+        assert normed(obs).abs().max() <= bound
+        assert plain(obs).abs().max() > 1e3 * bound
