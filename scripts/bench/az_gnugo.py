@@ -66,21 +66,25 @@ def main() -> None:
                         help="komi of the games the agent plays as White")
     parser.add_argument("--games", type=int, default=20, help="games per colour")
     parser.add_argument("--level", type=int, default=10, help="GnuGo level (0..10)")
+    parser.add_argument("--colours", nargs="+", choices=COLOURS, default=list(COLOURS),
+                        help="the agent's colours to play (one per process splits the work)")
     args = parser.parse_args()
     console = Console(stderr=True)
     komis = {"black": args.komi_black, "white": args.komi_white}
-    records = [r for colour in COLOURS for r in play_series(
+    records = [r for colour in args.colours for r in play_series(
         args.agent, args.board_size, komis[colour], colour, args.games, args.level, console)]
+    games = {c: args.games if c in args.colours else 0 for c in COLOURS}
     wins = {c: sum(r["agent_won"] for r in records if r["agent_colour"] == c) for c in COLOURS}
     console.print(f"{args.agent} against gnugo:{args.level} on {args.board_size}x"
-                  f"{args.board_size}: Black {wins['black']}/{args.games} at komi "
-                  f"{args.komi_black}, White {wins['white']}/{args.games} at {args.komi_white}")
+                  f"{args.board_size}: Black {wins['black']}/{games['black']} at komi "
+                  f"{args.komi_black}, White {wins['white']}/{games['white']} at "
+                  f"{args.komi_white}")
     print(json.dumps({
         "agent": args.agent, "board_size": args.board_size, "gnugo_level": args.level,
         "komi_black": args.komi_black, "komi_white": args.komi_white,
-        "wins_black": wins["black"], "games_black": args.games,
-        "wins_white": wins["white"], "games_white": args.games,
-        "win_rate": (wins["black"] + wins["white"]) / (2 * args.games),
+        "wins_black": wins["black"], "games_black": games["black"],
+        "wins_white": wins["white"], "games_white": games["white"],
+        "win_rate": (wins["black"] + wins["white"]) / len(records),
         "records": records,
     }))
 
