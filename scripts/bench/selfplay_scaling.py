@@ -73,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     # bfloat16 search made a 32-game round of 5x5 take a few seconds, which startup jitter
-    # swamped (two runs at 32 x 2 gave Ray/local 0.63 and 1-worker rates 268 vs 423): time more
+    # swamped (a run at 32 x 2 gave Ray/local 0.63: 1-worker rates 268 vs 423): time more
     parser.add_argument("--games-per-worker", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--simulations", type=int, default=32)
