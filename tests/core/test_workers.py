@@ -187,7 +187,8 @@ def test_a_killed_worker_loses_no_finished_game_and_counts_no_half_played_one(
         done = sorted((e for e in events if isinstance(e, Result)), key=lambda r: r.task)
         died = [e for e in events if isinstance(e, WorkerDied)]
         assert len(died) == 1 and died[0].worker != events[0].worker, name
-        assert isinstance(tasks[died[0].task], EvalTask), name
+        # which task the killed worker held depends on timing (usually an evaluation share):
+        # whichever it was, it is replayed whole and counted once, as checked below
         assert [r.task for r in done] == list(range(len(tasks))), name  # each exactly once
         wins = merge_wins(evaluation, [r.value for r in done[1:len(evaluation) + 1]])
         for opponent in ("best", "greedy"):  # the replayed share counts whole, once
