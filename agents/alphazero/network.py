@@ -28,6 +28,7 @@ fused and padded ran 3.9k evals/s against 2.7k unfused (7x7, 3x48, bfloat16).
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -224,7 +225,9 @@ class CachedEvaluator:
     Self-play games of a batch start from the same empty board and meet the same early
     positions, and trees hold transpositions, so many leaves repeat; on 5x5 this skips a large
     share of network work. Keys are the planes' bytes, so a new network needs a new cache
-    (the trainer makes one per self-play round)."""
+    (the trainer makes one per self-play round). Safe to call from the threads of a sharded
+    search: the cache and counters change under a lock, the network runs outside it (two
+    shards that miss the same position both evaluate it)."""
 
     def __init__(self, evaluate: Any, capacity: int = 200_000) -> None:
         self.evaluate = evaluate
@@ -232,25 +235,29 @@ class CachedEvaluator:
         self.cache: dict[bytes, tuple[np.ndarray, float]] = {}
         self.lookups = 0
         self.hits = 0
+        self._lock = threading.Lock()
 
     def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = planes.shape[0]
         keys = [row.tobytes() for row in planes.reshape(n, -1)]
-        found = [self.cache.get(k) for k in keys]
+        with self._lock:
+            found = [self.cache.get(k) for k in keys]
         fresh: dict[bytes, int] = {}
         rows: list[int] = []
         for i, key in enumerate(keys):
             if found[i] is None and key not in fresh:
                 fresh[key] = len(rows)
                 rows.append(i)
-        self.lookups += n
-        self.hits += n - len(rows)
         if rows:
             logits, values = self.evaluate(planes[rows])
-            if len(self.cache) + len(rows) > self.capacity:
-                self.cache.clear()
-            for key, j in fresh.items():
-                self.cache[key] = (logits[j], float(values[j]))
+        with self._lock:
+            self.lookups += n
+            self.hits += n - len(rows)
+            if rows:
+                if len(self.cache) + len(rows) > self.capacity:
+                    self.cache.clear()
+                for key, j in fresh.items():
+                    self.cache[key] = (logits[j], float(values[j]))
         out = [f if f is not None else (logits[fresh[k]], values[fresh[k]])
                for f, k in zip(found, keys, strict=True)]
         return (np.stack([o[0] for o in out]).astype(np.float32),

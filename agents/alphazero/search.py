@@ -8,13 +8,23 @@ network batch, then the compiled backup. Trees are preallocated arrays (`tree`),
 allocates nothing per node, and with PUCT the searched subtree of the move played is kept for
 the next search (`advance`).
 
+With `threads=T` the B games are split into T shards of consecutive games, each simulated on
+its own thread over views of the same arrays. The compiled kernels release the GIL and so
+does the network, so on a machine with T idle cores the search and the network of one shard
+run while the other shard's run too: a single process uses every core, where the one-leaf
+searches of alpha-zero-general and its kin cannot use a second one. Games never interact,
+so the result is the same for any T (up to the evaluator: a network may round differently at
+another batch size).
+
 The evaluator is any callable ``planes [n, *observation_shape] -> (logits float32 [n, A],
 values float32 [n])``, values from the view of the player to move at each leaf.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -96,6 +106,14 @@ class GoStates:
         c, n, _ = self.game.observation_shape
         return np.zeros((num_games, c, n * n), np.uint8)
 
+    def shard(self, games: slice) -> GoStates:
+        """The node states of games[games] only (views of the same rows)."""
+        view = copy.copy(self)
+        rows = slice(games.start * self.capacity, games.stop * self.capacity)
+        view.batch = type(self.batch)(self.batch.data[rows], self.batch.meta[rows],
+                                      self.batch.layout)
+        return view
+
     def load_roots(self, tree: Tree, states: Any, active: np.ndarray, planes: np.ndarray,
                    needs_eval: np.ndarray) -> None:
         self.game._check_state(states)
@@ -129,6 +147,12 @@ class GameStates:
 
     def planes_buffer(self, num_games: int) -> np.ndarray:
         return np.zeros((num_games, *self.game.observation_shape), np.float32)
+
+    def shard(self, games: slice) -> GameStates:
+        """The node states of games[games] only (the same per-game lists)."""
+        view = copy.copy(self)
+        view.nodes = self.nodes[games]
+        return view
 
     def _describe(self, tree: Tree, b: int, n: int, state: Any, planes: np.ndarray,
                   needs_eval: np.ndarray) -> None:
@@ -164,9 +188,9 @@ class GameStates:
             self._describe(tree, int(b), n, state, planes, needs_eval)
 
     def keep(self, kept: np.ndarray, counts: np.ndarray) -> None:
-        for b, count in enumerate(counts):
+        for b, count in enumerate(counts):  # in place: shards share these lists
             old = self.nodes[b]
-            self.nodes[b] = [old[i] for i in kept[b, :count]] + [None] * (len(old) - count)
+            old[:] = [old[i] for i in kept[b, :count]] + [None] * (len(old) - count)
 
 
 class Tree:
@@ -189,6 +213,13 @@ class Tree:
         self.qmin = np.full(num_games, np.inf, np.float32)
         self.qmax = np.full(num_games, -np.inf, np.float32)
 
+    def shard(self, games: slice) -> Tree:
+        """The trees of games[games] only (views of the same arrays)."""
+        view = copy.copy(self)
+        for name, array in vars(self).items():
+            setattr(view, name, array[games])
+        return view
+
     def root_children_visits(self) -> np.ndarray:
         """int32 [B, A] visit counts of the root edges."""
         child = self.children[:, 0, :]
@@ -204,22 +235,40 @@ class Tree:
         return np.where(ok, w / np.maximum(n, 1), 0).astype(np.float32)
 
 
+@dataclass
+class _Shard:
+    """Consecutive games `games` of a search: views of its tree, node states and buffers."""
+
+    games: slice
+    tree: Tree
+    states: GoStates | GameStates
+    planes: np.ndarray
+    leaf: np.ndarray
+    leaf_parent: np.ndarray
+    needs_eval: np.ndarray
+
+
 class BatchedSearch:
     """Search B games at once with one evaluator (see the module docstring).
 
     Args:
         game: a `GoGame` (compiled expansion) or any `Game`.
-        evaluator: planes -> (logits, values), one call per simulation step.
+        evaluator: planes -> (logits, values), one call per simulation step (per shard);
+            with `threads` > 1 it is called from several threads at once.
         config: the search settings.
         num_games: B, the most games searched together.
         score_weight: Go only: weight of the area margin in leaf utilities (module
             docstring of `rlsuite.envs.go._search_kernels`).
+        threads: shards of games simulated in parallel (one per idle core pays; keep the
+            network itself on one thread then).
     """
 
     def __init__(self, game: Game, evaluator: Evaluator, config: SearchConfig, num_games: int,
-                 *, score_weight: float = 0.0) -> None:
+                 *, score_weight: float = 0.0, threads: int = 1) -> None:
         if num_games < 1:
             raise ValueError(f"num_games must be at least 1, got {num_games}")
+        if not 1 <= threads <= num_games:
+            raise ValueError(f"threads must be in 1..num_games ({num_games}), got {threads}")
         self.game = game
         self.evaluator = evaluator
         self.config = config
@@ -243,26 +292,40 @@ class BatchedSearch:
         self._leaf = np.full(num_games, -1, np.int32)
         self._leaf_parent = np.full(num_games, -1, np.int32)
         self._needs_eval = np.zeros(num_games, np.bool_)
+        self._whole = self._shard(slice(0, num_games))
+        bounds = np.linspace(0, num_games, threads + 1).astype(int)
+        self._shards = [self._shard(slice(int(lo), int(hi)))
+                        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
         self.evaluations = 0
         """Leaves sent to the evaluator so far (for sims/s and evals/s figures)."""
 
-    def _evaluate(self, needs_eval: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = np.flatnonzero(needs_eval)
-        eval_row = np.full(self.num_games, -1, np.int64)
+    def _shard(self, games: slice) -> _Shard:
+        return _Shard(games, self.tree.shard(games), self.states.shard(games),
+                      self.planes[games], self._leaf[games], self._leaf_parent[games],
+                      self._needs_eval[games])
+
+    def _evaluate(self, shard: _Shard) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row of each game's leaf in the batch or -1, logits, values) for the leaves of
+        `shard` that need the network."""
+        rows = np.flatnonzero(shard.needs_eval)
+        eval_row = np.full(len(shard.needs_eval), -1, np.int64)
         if rows.size == 0:
             return eval_row, np.zeros((0, self.num_actions), np.float32), np.zeros(0, np.float32)
         eval_row[rows] = np.arange(rows.size)
-        planes = self.planes[rows].reshape(rows.size, *self.game.observation_shape)
+        planes = shard.planes[rows].reshape(rows.size, *self.game.observation_shape)
         logits, values = self.evaluator(planes)
-        self.evaluations += rows.size
         return (eval_row, np.ascontiguousarray(logits, np.float32),
                 np.ascontiguousarray(values, np.float32).reshape(-1))
 
-    def _backup(self, leaf: np.ndarray, eval_row: np.ndarray, logits: np.ndarray,
-                values: np.ndarray) -> None:
-        t = self.tree
+    def _evaluate_and_backup(self, shard: _Shard) -> int:
+        """Evaluate and back up the leaves of `shard`; returns how many the network saw."""
+        eval_row, logits, values = self._evaluate(shard)
+        t = shard.tree
         T.backup(t.parent, t.prior, t.legal, t.visits, t.value_sum, t.raw_value, t.player,
-                 t.term_value, leaf, eval_row, logits, values, self.one_player, t.qmin, t.qmax)
+                 t.term_value, shard.leaf, eval_row, logits, values, self.one_player, t.qmin,
+                 t.qmax)
+        return len(values)
 
     def _prepare_roots(self, states: Any, active: np.ndarray) -> None:
         """Fresh roots (no kept subtree) get their state, mask and network evaluation."""
@@ -279,8 +342,8 @@ class BatchedSearch:
         t.qmin[fresh] = np.inf
         t.qmax[fresh] = -np.inf
         self.states.load_roots(t, states, fresh, self.planes, self._needs_eval)
-        leaf = np.where(fresh, 0, -1).astype(np.int32)
-        self._backup(leaf, *self._evaluate(self._needs_eval))
+        self._leaf[:] = np.where(fresh, 0, -1)
+        self.evaluations += self._evaluate_and_backup(self._whole)
 
     def search(self, states: Any, seeds: np.ndarray, *, active: np.ndarray | None = None,
                simulations: np.ndarray | None = None) -> SearchResult:
@@ -314,9 +377,28 @@ class BatchedSearch:
                 noise = rng.dirichlet(np.full(int(legal.sum()), cfg.dirichlet_alpha))
                 root_prior[b, legal] = ((1 - cfg.dirichlet_fraction) * root_prior[b, legal]
                                         + cfg.dirichlet_fraction * noise)
-        mode = T.GUMBEL if cfg.algorithm == "gumbel" else T.PUCT
         num_considered = np.minimum(cfg.max_considered, t.legal[:, 0].sum(axis=1))
-        considered = np.zeros(num, np.int64)
+
+        def simulate(shard: _Shard) -> int:
+            g = shard.games
+            return self._simulate(shard, active[g], budget[g], root_prior[g], gumbel[g],
+                                  num_considered[g])
+
+        if self._pool is None:
+            self.evaluations += simulate(self._whole)
+        else:
+            self.evaluations += sum(self._pool.map(simulate, self._shards))
+        return self._result(active, gumbel)
+
+    def _simulate(self, shard: _Shard, active: np.ndarray, budget: np.ndarray,
+                  root_prior: np.ndarray, gumbel: np.ndarray, num_considered: np.ndarray) -> int:
+        """Run the simulations of one shard's games (arguments are that shard's rows);
+        returns the leaves the network evaluated."""
+        cfg = self.config
+        t = shard.tree
+        mode = T.GUMBEL if cfg.algorithm == "gumbel" else T.PUCT
+        considered = np.zeros(len(active), np.int64)
+        evaluated = 0
         for sim in range(int(budget.max(initial=0))):
             running = active & (sim < budget)
             if not running.any():
@@ -327,10 +409,10 @@ class BatchedSearch:
                             t.value_sum, t.raw_value, t.terminal, t.num_nodes, running,
                             root_prior, gumbel, considered, mode, cfg.c_puct, cfg.fpu_reduction,
                             cfg.value_scale, cfg.maxvisit_init, self.one_player, t.qmin,
-                            t.qmax, self._leaf, self._leaf_parent)
-            self.states.expand(t, self._leaf, self._leaf_parent, self.planes, self._needs_eval)
-            self._backup(self._leaf, *self._evaluate(self._needs_eval))
-        return self._result(active, gumbel)
+                            t.qmax, shard.leaf, shard.leaf_parent)
+            shard.states.expand(t, shard.leaf, shard.leaf_parent, shard.planes, shard.needs_eval)
+            evaluated += self._evaluate_and_backup(shard)
+        return evaluated
 
     def _result(self, active: np.ndarray, gumbel: np.ndarray) -> SearchResult:
         cfg = self.config

@@ -48,6 +48,9 @@ class SelfPlayConfig:
     fast_simulations: int = 8
     inference_dtype: InferenceDtype = "float32"
     """Network dtype of the copy a pool worker builds (`network.inference_dtype`)."""
+    search_threads: int = 1
+    """Threads the games are split over in search (`BatchedSearch(threads=)`): on a machine
+    with idle cores one process uses them all, the results do not change."""
 
 
 @dataclass
@@ -86,7 +89,8 @@ class SelfPlayWorker:
         self.finished: tuple[list[float], list[int]] = ([], [])
         """(black's utility, length) of each game of the last `play`."""
         self.search = BatchedSearch(game, evaluator, config.search, config.parallel_games,
-                                    score_weight=config.score_weight)
+                                    score_weight=config.score_weight,
+                                    threads=min(config.search_threads, config.parallel_games))
 
     def set_evaluator(self, evaluator: Evaluator) -> None:
         self.search.evaluator = evaluator

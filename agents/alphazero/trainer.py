@@ -78,6 +78,9 @@ class AlphaZeroConfig(RunConfig, PoolConfig):
     """Gumbel: root actions considered by sequential halving"""
     parallel_games: int = 128
     """self-play games searched together (one network batch)"""
+    search_threads: int = 1
+    """threads the self-play games are split over (2 uses both cores of a 2-core machine in
+    one process; results do not change)"""
     games_per_collect: int = 128
     """complete self-play games per collect round"""
     score_weight: float = 0.3
@@ -120,7 +123,7 @@ class AlphaZeroConfig(RunConfig, PoolConfig):
         for name in ("board_size", "history", "blocks", "channels", "simulations",
                      "parallel_games", "games_per_collect", "replay_size", "batch_size",
                      "min_replay", "eval_simulations", "max_considered", "fast_simulations",
-                     "workers"):
+                     "workers", "search_threads"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if not 0 <= self.score_weight < 1:
@@ -186,7 +189,8 @@ class AlphaZeroAlgorithm:
             parallel_games=c.parallel_games, search=search, temperature_moves=c.temperature_moves,
             score_weight=c.score_weight, resign_threshold=c.resign_threshold,
             resign_playout_share=c.resign_playout_share, full_search_share=c.full_search_share,
-            fast_simulations=c.fast_simulations, inference_dtype=c.inference_dtype), ctx.rng)
+            fast_simulations=c.fast_simulations, inference_dtype=c.inference_dtype,
+            search_threads=c.search_threads), ctx.rng)
         self.pool = DistributedSelfPlay(
             self.info, self.worker.config, c.games_per_collect, backend=c.backend,
             workers=c.workers, cpus_per_worker=c.cpus_per_worker, ray_address=c.ray_address,

@@ -168,7 +168,7 @@ def _puct(children, prior, legal, visits, value_sum, raw_value, b, n, root_prior
     return best
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def select_leaves(parent, action, children, prior, legal, visits, value_sum, raw_value,
                   terminal, num_nodes, active, root_prior, gumbel, considered, mode, c_puct,
                   fpu_reduction, value_scale, maxvisit_init, one_player, qmin, qmax,
@@ -216,7 +216,7 @@ def select_leaves(parent, action, children, prior, legal, visits, value_sum, raw
             n = c
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def backup(parent, prior, legal, visits, value_sum, raw_value, player, term_value, leaf,
            eval_row, logits, values, one_player, qmin, qmax) -> None:
     """Finish a simulation step in every game with a leaf: a leaf the network evaluated

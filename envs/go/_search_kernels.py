@@ -70,7 +70,7 @@ def load_roots(data, meta, hists, chains, hashes, capacity, src_data, src_meta, 
                                   area, capture)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def expand_leaves(data, meta, hists, chains, hashes, capacity, leaf, leaf_parent, action, nbr,
                   keys, cfg, komi, score_weight, player, terminal, term_value, legal, planes,
                   needs_eval) -> None:

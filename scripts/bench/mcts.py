@@ -3,15 +3,21 @@
 - `ratio_batched_vs_per_leaf`: simulations per second of `BatchedSearch` over 256 games against
   a one-leaf-at-a-time search in the style of alpha-zero-general (Python dicts keyed by the
   position, recursion, one network call per leaf), same network, same Go rules, from random
-  openings; the headline figure is 9x9 (5x5 is reported beside it).
+  openings; the headline figure is 9x9 (5x5 is reported beside it). Both get the machine's
+  cores (`--threads`, default all): the batched search as that many shards of games on as
+  many threads (`BatchedSearch(threads=)`), the one-leaf search as torch threads for its
+  network if that is faster at batch 1 (its search is one sequential recursion and cannot use
+  more). The one-thread figures are reported beside them (`*_one_thread`).
 - `ratio_selfplay_vs_pgx_mctx_5x5` / `_9x9`: self-play positions per second of our batched
   Gumbel search against pgx 2.6.0 + mctx 0.0.71 (`gumbel_muzero_policy`, jit-compiled JAX),
   both with a 3-block x 32-channel residual net with BatchNorm, 17 input planes, 32
   simulations, 256 games at once, timed over the same number of moves after random openings
   of N * N / 2 moves and a warm-up move (ours with the position cache self-play uses).
+  Our self-play runs on `--threads` threads; XLA runs pgx + mctx on its own thread pool.
   Our batched search and self-play run the net in bfloat16 where the CPU has AMX (`--dtype`;
-  the trainer's default); the one-leaf search gets whichever of float32 and bfloat16 is faster
-  at batch 1 on this machine (measured first, reported as `per_leaf_dtype_*`).
+  the trainer's default); the one-leaf search is run in every setting of float32 or bfloat16
+  and one or `--threads` torch threads, before the batched search, and the fastest counts
+  (reported as `per_leaf_dtype_*`, `per_leaf_torch_threads_*`, and all of them).
   Needs the bench extra (`pip install -e .[bench]`); without JAX those figures are null.
 
 Usage: `rlsuite bench mcts [--repeats 3] [--moves 8]` (run it on a quiet machine: the
@@ -94,22 +100,6 @@ class PerLeafMCTS:
         return -v
 
 
-def fastest_at_batch_1(game: GoGame, calls: int = 300) -> torch.dtype:
-    """The one-leaf search gets whichever dtype evaluates one position faster here (with the
-    oneDNN fuser bfloat16 can win even at batch 1 on AMX CPUs)."""
-    planes = np.zeros((1, *game.observation_shape), np.uint8)
-    rates = {}
-    for dtype in (torch.float32, torch.bfloat16):
-        net = make_net(game, dtype)
-        for _ in range(10):
-            net(planes)
-        tic = time.perf_counter()
-        for _ in range(calls):
-            net(planes)
-        rates[dtype] = calls / (time.perf_counter() - tic)
-    return max(rates, key=rates.__getitem__)
-
-
 def openings(game: GoGame, count: int, seed: int = 0) -> Any:
     """`count` positions after N * N // 2 uniformly random moves each (all different), so no
     benchmark times only the shared first moves of games started together."""
@@ -123,7 +113,18 @@ def openings(game: GoGame, count: int, seed: int = 0) -> Any:
     return batch
 
 
-def per_leaf_sims_per_s(game: GoGame, net: InferenceNet, seconds: float) -> float:
+def per_leaf_settings(threads: int) -> list[tuple[torch.dtype, int]]:
+    """(network dtype, torch threads) of the one-leaf search to measure; the bench keeps the
+    fastest. One-thread settings come first, so that nothing run before them (another thread
+    count, the batched search) can slow them down. bfloat16 with the oneDNN fuser can win even
+    at batch 1 on AMX CPUs."""
+    counts = [1] if threads == 1 else [1, threads]
+    return [(dtype, count) for count in counts for dtype in (torch.float32, torch.bfloat16)]
+
+
+def per_leaf_sims_per_s(game: GoGame, net: InferenceNet, seconds: float,
+                        torch_threads: int) -> float:
+    torch.set_num_threads(torch_threads)
     sims = 0
     start = time.perf_counter()
     batch = openings(game, 64)
@@ -133,15 +134,19 @@ def per_leaf_sims_per_s(game: GoGame, net: InferenceNet, seconds: float) -> floa
         for _ in range(SIMS):
             mcts.search(state)
         sims += SIMS
-    return sims / (time.perf_counter() - start)
+    rate = sims / (time.perf_counter() - start)
+    torch.set_num_threads(1)
+    return rate
 
 
-def selfplay_moves(game: GoGame, net: InferenceNet, moves: int, seed: int = 0) -> float:
+def selfplay_moves(game: GoGame, net: InferenceNet, moves: int, threads: int,
+                   seed: int = 0) -> float:
     """Positions per second of batched Gumbel self-play over GAMES games for `moves` moves
     from random openings (finished games restart), after one warm-up move, with the position
     cache self-play uses (a new one, as after each training round)."""
     search = BatchedSearch(game, CachedEvaluator(net),
-                           SearchConfig(simulations=SIMS, algorithm="gumbel"), GAMES)
+                           SearchConfig(simulations=SIMS, algorithm="gumbel"), GAMES,
+                           threads=threads)
     rng = np.random.default_rng(seed)
     batch = openings(game, GAMES, seed)
     fresh = game.initial_batch(GAMES)
@@ -157,8 +162,9 @@ def selfplay_moves(game: GoGame, net: InferenceNet, moves: int, seed: int = 0) -
     return GAMES * moves / (time.perf_counter() - start)
 
 
-def batched_sims_per_s(game: GoGame, net: InferenceNet) -> float:
-    search = BatchedSearch(game, net, SearchConfig(simulations=SIMS, algorithm="puct"), GAMES)
+def batched_sims_per_s(game: GoGame, net: InferenceNet, threads: int) -> float:
+    search = BatchedSearch(game, net, SearchConfig(simulations=SIMS, algorithm="puct"), GAMES,
+                           threads=threads)
     batch = openings(game, GAMES)
     search.search(batch, np.arange(GAMES))
     search.reset()
@@ -259,36 +265,57 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--moves", type=int, default=8, help="timed self-play moves per size")
-    parser.add_argument("--per-leaf-seconds", type=float, default=10.0)
+    parser.add_argument("--per-leaf-seconds", type=float, default=5.0)
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                        help="threads of the batched search and self-play, and the most torch "
+                             "threads the one-leaf search may take (default: this machine's "
+                             "cores)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"],
                         help="network dtype of the batched search and self-play (auto: bfloat16 "
                              "on CPUs with AMX)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     batched_dtype = inference_dtype(args.dtype)
+    threads = args.threads
     out: dict[str, Any] = {"games": GAMES, "simulations": SIMS, "net": "3x32 BN, 17 planes",
-                           "batched_dtype": str(batched_dtype).removeprefix("torch.")}
+                           "batched_dtype": str(batched_dtype).removeprefix("torch."),
+                           "threads": threads}
     for size in (9, 5):
         game = GoGame(size, 7.5)
-        net = make_net(game, batched_dtype)
-        batched = median([batched_sims_per_s(game, net) for _ in range(args.repeats)])
-        per_leaf_dtype = fastest_at_batch_1(game)
-        out[f"per_leaf_dtype_{size}x{size}"] = str(per_leaf_dtype).removeprefix("torch.")
-        per_leaf_net = make_net(game, per_leaf_dtype)
-        per_leaf = median([per_leaf_sims_per_s(game, per_leaf_net, args.per_leaf_seconds)
-                           for _ in range(args.repeats)])
-        assert batched is not None and per_leaf is not None
         tag = f"{size}x{size}"
+        per_leaf_rates = {}
+        for dtype, torch_threads in per_leaf_settings(threads):
+            per_leaf_net = make_net(game, dtype)
+            per_leaf_rates[dtype, torch_threads] = median(
+                [per_leaf_sims_per_s(game, per_leaf_net, args.per_leaf_seconds, torch_threads)
+                 for _ in range(args.repeats)])
+        per_leaf_dtype, per_leaf_threads = max(per_leaf_rates, key=per_leaf_rates.__getitem__)
+        per_leaf = per_leaf_rates[per_leaf_dtype, per_leaf_threads]
+        per_leaf_one = max(rate for (_, t), rate in per_leaf_rates.items() if t == 1)
+        out[f"per_leaf_dtype_{tag}"] = str(per_leaf_dtype).removeprefix("torch.")
+        out[f"per_leaf_torch_threads_{tag}"] = per_leaf_threads
+        out[f"per_leaf_sims_per_s_all_settings_{tag}"] = {
+            f"{str(d).removeprefix('torch.')}x{t}": rate for (d, t), rate in per_leaf_rates.items()}
+        net = make_net(game, batched_dtype)
+        batched = median([batched_sims_per_s(game, net, threads) for _ in range(args.repeats)])
+        one_thread = median([batched_sims_per_s(game, net, 1) for _ in range(args.repeats)])
+        assert batched and one_thread and per_leaf and per_leaf_one
         out[f"batched_sims_per_s_{tag}"] = batched
         out[f"per_leaf_sims_per_s_{tag}"] = per_leaf
         out[f"ratio_batched_vs_per_leaf_{tag}"] = batched / per_leaf
-        print(f"search {tag}: batched {batched:.0f} sims/s, per-leaf {per_leaf:.0f} sims/s",
-              flush=True)
+        out[f"batched_sims_per_s_one_thread_{tag}"] = one_thread
+        out[f"per_leaf_sims_per_s_one_thread_{tag}"] = per_leaf_one
+        out[f"ratio_batched_vs_per_leaf_one_thread_{tag}"] = one_thread / per_leaf_one
+        print(f"search {tag}: batched {batched:.0f} sims/s on {threads} threads "
+              f"({one_thread:.0f} on one), per-leaf {per_leaf:.0f} sims/s "
+              f"({per_leaf_one:.0f} on one)", flush=True)
     out["ratio_batched_vs_per_leaf"] = out["ratio_batched_vs_per_leaf_9x9"]
+    out["ratio_batched_vs_per_leaf_one_thread"] = out["ratio_batched_vs_per_leaf_one_thread_9x9"]
     for size in (5, 9):
         game = GoGame(size, 7.5)
         net = make_net(game, batched_dtype)
-        ours = median([selfplay_moves(game, net, args.moves) for _ in range(args.repeats)])
+        ours = median([selfplay_moves(game, net, args.moves, threads)
+                       for _ in range(args.repeats)])
         theirs = median([pgx_selfplay(size, args.moves) for _ in range(args.repeats)])
         out[f"selfplay_positions_per_s_{size}x{size}"] = ours
         out[f"pgx_mctx_positions_per_s_{size}x{size}"] = theirs

@@ -90,6 +90,54 @@ def test_batched_equals_one_game_at_a_time(algorithm: str) -> None:
         assert two.action[0] == second.action[b]
 
 
+@pytest.mark.parametrize("algorithm", ["puct", "gumbel"])
+def test_threads_split_the_games_and_change_nothing(algorithm: str) -> None:
+    """Shards of uneven size (7 games on 3 threads), two moves with subtree reuse between
+    them: every figure equals the one-thread search's."""
+    game = GoGame(5, 7.5)
+    batch = random_positions(game, 7, seed=3)
+    evaluate = row_by_row(game.num_actions, int(np.prod(game.observation_shape)))
+    config = SearchConfig(simulations=24, algorithm=algorithm)
+    seeds = np.arange(7) * 11
+    runs = []
+    for threads in (1, 3):
+        search = BatchedSearch(game, evaluate, config, 7, score_weight=0.1, threads=threads)
+        first = search.search(batch, seeds)
+        search.advance(first.action)
+        second = search.search(game.next_states(batch, first.action), seeds + 1)
+        runs.append((first, second, search.evaluations, search.tree.num_nodes.copy()))
+    (a1, a2, evals_a, nodes_a), (b1, b2, evals_b, nodes_b) = runs
+    assert evals_a == evals_b > 7 * 24
+    np.testing.assert_array_equal(nodes_a, nodes_b)
+    for one, three in ((a1, b1), (a2, b2)):
+        np.testing.assert_array_equal(one.visits, three.visits)
+        np.testing.assert_array_equal(one.action, three.action)
+        np.testing.assert_array_equal(one.policy, three.policy)
+        np.testing.assert_array_equal(one.value, three.value)
+
+
+def test_threads_on_python_states_keep_each_games_nodes() -> None:
+    """One-player Python states (`GameStates`) on two threads, with subtree reuse: each shard
+    writes its own games' node lists, and reuse keeps them in place."""
+    game = Pick()
+    config = SearchConfig(simulations=12, algorithm="puct", dirichlet_fraction=0.0)
+    results = []
+    for threads in (1, 2):
+        search = BatchedSearch(game, uniform(3), config, 4, threads=threads)
+        result = search.search([game.initial_state()] * 4, np.arange(4))
+        search.advance(result.action)
+        nodes = [list(n) for n in search.states.nodes]  # type: ignore[union-attr]
+        again = search.search([int(a) for a in result.action], np.arange(4))
+        results.append((result, nodes, again))
+    (one, nodes_one, again_one), (two, nodes_two, again_two) = results
+    np.testing.assert_array_equal(one.visits, two.visits)
+    assert (two.action == 1).all()
+    assert nodes_one == nodes_two
+    assert all(nodes[0] == 1 for nodes in nodes_two)  # the kept child is the new root
+    assert (again_two.visits == 0).all() and (again_two.value == 0).all()  # terminal roots
+    np.testing.assert_array_equal(again_one.value, again_two.value)
+
+
 def test_subtree_reuse_keeps_the_searched_child() -> None:
     game = GoGame(5, 7.5)
     batch = random_positions(game, 3, seed=2)
@@ -158,6 +206,8 @@ def test_bad_arguments_are_refused() -> None:
         search.search(game.initial_batch(2), np.arange(2), simulations=np.array([5, 1]))
     with pytest.raises(ValueError, match="simulations must be"):
         SearchConfig(simulations=0)
+    with pytest.raises(ValueError, match="threads must be in 1..num_games"):
+        BatchedSearch(game, uniform(game.num_actions), SearchConfig(simulations=4), 2, threads=3)
 
 
 def test_chip_placement_search_picks_the_cheapest_last_cell() -> None:
@@ -198,3 +248,23 @@ def test_selfplay_resigns_plays_out_a_share_and_records_full_searches_only() -> 
     assert set(np.unique(records["value"])) <= {-1.0, 0.0, 1.0}
     np.testing.assert_allclose(records["policy"].sum(axis=1), 1.0, rtol=1e-5)
     assert not (records["policy"] * ~records["mask"]).any()
+
+
+def test_selfplay_on_two_search_threads_records_the_same_games() -> None:
+    from rlsuite.agents.alphazero.network import CachedEvaluator
+    from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker
+
+    game = GoGame(5, 7.5, history=2)
+    evaluate = row_by_row(game.num_actions, int(np.prod(game.observation_shape)))
+    played = []
+    for threads in (1, 2):
+        config = SelfPlayConfig(parallel_games=6, search=SearchConfig(simulations=8),
+                                search_threads=threads)
+        cache = CachedEvaluator(evaluate)
+        records, stats = SelfPlayWorker(game, cache, config, 5).play(9)
+        played.append((records, stats, cache.lookups))
+    (one, stats_one, lookups_one), (two, stats_two, lookups_two) = played
+    assert stats_one == stats_two and stats_one["games"] == 9
+    assert lookups_one == lookups_two == stats_one["evaluations"]
+    for key in one:
+        np.testing.assert_array_equal(one[key], two[key])
