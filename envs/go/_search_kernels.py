@@ -32,6 +32,17 @@ def utility(hist, meta, nbr, cfg, komi, score_weight, area) -> float:
     return black if meta[K.TO_PLAY] == 0 else -black
 
 
+@nb.njit(cache=True, inline="always")
+def _copy_row(dst_data, dst_meta, dst, src_data, src_meta, src) -> None:
+    """Copy state row src to row dst with loops: numba's slice assignment between views of
+    one array copies through a temporary (it cannot rule out overlap), and that allocation
+    cost more than the move played after it."""
+    for i in range(dst_data.shape[1]):
+        dst_data[dst, i] = src_data[src, i]
+    for i in range(dst_meta.shape[1]):
+        dst_meta[dst, i] = src_meta[src, i]
+
+
 @nb.njit(cache=True)
 def _describe(hists, chains, hashes, meta, row, b, n, nbr, keys, cfg, komi, score_weight,
               player, terminal, term_value, legal, planes, area, capture) -> bool:
@@ -63,8 +74,7 @@ def load_roots(data, meta, hists, chains, hashes, capacity, src_data, src_meta, 
         if not active[b]:
             continue
         row = b * capacity
-        data[row, :] = src_data[b, :]
-        meta[row, :] = src_meta[b, :]
+        _copy_row(data, meta, row, src_data, src_meta, b)
         needs_eval[b] = _describe(hists, chains, hashes, meta, row, b, 0, nbr, keys, cfg, komi,
                                   score_weight, player, terminal, term_value, legal, planes,
                                   area, capture)
@@ -84,9 +94,7 @@ def expand_leaves(data, meta, hists, chains, hashes, capacity, leaf, leaf_parent
         if n < 0 or leaf_parent[b] < 0:
             continue
         row = b * capacity + n
-        src = b * capacity + leaf_parent[b]
-        data[row, :] = data[src, :]
-        meta[row, :] = meta[src, :]
+        _copy_row(data, meta, row, data, meta, b * capacity + leaf_parent[b])
         K.play(hists[row], chains[row], hashes[row], meta[row], action[b, n], nbr, keys, cfg)
         needs_eval[b] = _describe(hists, chains, hashes, meta, row, b, n, nbr, keys, cfg, komi,
                                   score_weight, player, terminal, term_value, legal, planes,
@@ -100,5 +108,4 @@ def move_rows(data, meta, capacity, kept, counts) -> None:
         for j in range(counts[b]):
             i = kept[b, j]
             if i != j:
-                data[b * capacity + j, :] = data[b * capacity + i, :]
-                meta[b * capacity + j, :] = meta[b * capacity + i, :]
+                _copy_row(data, meta, b * capacity + j, data, meta, b * capacity + i)
