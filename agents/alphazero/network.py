@@ -48,6 +48,18 @@ class NetConfig:
     blocks: int = 3
     channels: int = 32
     value_hidden: int = 64
+    policy_head: Literal["dense", "conv"] = "dense"
+    """'dense': AlphaGo Zero's linear layer from 2 planes to the actions (2 * N^4 weights);
+    'conv': one logit per point from a 3x3 then a 1x1 convolution, whose weights do not grow
+    with the board (AlphaChip's policy is convolutional too), for large placement grids where
+    the dense layer would not fit. Needs exactly one action per point (no pass)."""
+
+    def __post_init__(self) -> None:
+        if self.policy_head not in ("dense", "conv"):
+            raise ValueError(f"policy_head must be 'dense' or 'conv', got {self.policy_head!r}")
+        if self.policy_head == "conv" and self.num_actions != self.board_size**2:
+            raise ValueError(f"a conv policy head needs one action per point "
+                             f"({self.board_size**2}), got {self.num_actions} actions")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,9 +80,10 @@ class _Residual(nn.Module):
 
 class PolicyValueNet(nn.Module):
     """AlphaGo Zero's network, scaled down: conv stem, `blocks` residual blocks, a policy head
-    (1x1 conv to 2 planes, linear to the actions) and a value head (1x1 conv to 1 plane,
-    hidden layer, tanh). Returns (policy logits [B, A], value [B]); illegal actions are masked
-    by the caller (search softmaxes over legal moves, the loss masks logits)."""
+    (1x1 conv to 2 planes, linear to the actions; or convolutional, `NetConfig.policy_head`)
+    and a value head (1x1 conv to 1 plane, hidden layer, tanh). Returns (policy logits
+    [B, A], value [B]); illegal actions are masked by the caller (search softmaxes over legal
+    moves, the loss masks logits)."""
 
     def __init__(self, config: NetConfig) -> None:
         super().__init__()
@@ -81,10 +94,16 @@ class PolicyValueNet(nn.Module):
             nn.ReLU(),
         )
         self.tower = nn.Sequential(*[_Residual(c) for _ in range(config.blocks)])
-        self.policy_head = nn.Sequential(
-            nn.Conv2d(c, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(),
-            nn.Linear(2 * n * n, config.num_actions),
-        )
+        if config.policy_head == "conv":
+            self.policy_head = nn.Sequential(
+                nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+                nn.Conv2d(c, 1, 1), nn.Flatten(),
+            )
+        else:
+            self.policy_head = nn.Sequential(
+                nn.Conv2d(c, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(),
+                nn.Linear(2 * n * n, config.num_actions),
+            )
         self.value_head = nn.Sequential(
             nn.Conv2d(c, 1, 1, bias=False), nn.BatchNorm2d(1), nn.ReLU(), nn.Flatten(),
             nn.Linear(n * n, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1),

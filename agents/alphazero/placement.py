@@ -27,8 +27,9 @@ episodes, evaluation and state.
 - Episodes are searched many at once (`parallel_games`), so each simulation step sends all
   their leaves to the network in one batch (`BatchedSearch` over `ChipGame`'s Python states).
 
-The network is `PolicyValueNet` on a square grid (its dense policy head has grid^4 weights:
-keep the grid at 40 x 40 or below, e.g. `--env-kwargs grid 40`).
+The network is `PolicyValueNet` on a square grid. Its policy head is dense up to 40 x 40
+(2 * grid^4 weights) and convolutional on finer grids (`--policy-head`), so the default 80 x 80
+grid of a large netlist fits.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -77,6 +78,9 @@ class ChipAlphaZeroConfig(RunConfig):
     """only `rlsuite/ChipPlacement-v0`"""
     blocks: int = 2
     channels: int = 32
+    policy_head: Literal["auto", "dense", "conv"] = "auto"
+    """`NetConfig.policy_head`; auto: dense up to a 40 x 40 grid (5M weights), convolutional
+    above (a dense head on 80 x 80 would hold 82M)"""
     simulations: int = 16
     """search simulations per placed macro"""
     max_considered: int = 8
@@ -123,6 +127,7 @@ class ChipAlphaZeroConfig(RunConfig):
         if unknown:
             raise ValueError(f"env_kwargs {unknown} are not placement-game arguments; "
                              f"use any of {list(GAME_KWARGS)}")
+        policy_head_for(1, self.policy_head)  # refuses an unknown head by name
         for name in ("blocks", "channels", "simulations", "max_considered", "parallel_games",
                      "games_per_collect", "replay_size", "batch_size", "min_replay",
                      "eval_simulations"):
@@ -237,7 +242,8 @@ class ChipAlphaZero(AlphaZeroAlgorithm):
         self.config = c  # type: ignore[assignment]
         self.ctx = ctx
         self.game = make_game(c) if game is None else game  # type: ignore[assignment]
-        self.info = model_info(self.game, c.blocks, c.channels)
+        self.info = model_info(self.game, c.blocks, c.channels,
+                               policy_head_for(self.game.model.cols, c.policy_head))
         self.net = PolicyValueNet(self.info.net)
         self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=c.learning_rate,
                                            weight_decay=c.weight_decay)
@@ -398,12 +404,26 @@ def make_game(config: ChipAlphaZeroConfig) -> ScaledChipGame:
     return game
 
 
-def model_info(game: ChipGame, blocks: int, channels: int) -> ModelInfo:
+DENSE_HEAD_MAX_GRID = 40
+
+
+def policy_head_for(grid: int, choice: str) -> Literal["dense", "conv"]:
+    """The policy head a config's `policy_head` means on a grid (see the config field)."""
+    if choice == "auto":
+        return "dense" if grid <= DENSE_HEAD_MAX_GRID else "conv"
+    if choice not in ("dense", "conv"):
+        raise ValueError(f"policy_head must be auto, dense or conv, got {choice!r}")
+    return "dense" if choice == "dense" else "conv"
+
+
+def model_info(game: ChipGame, blocks: int, channels: int,
+               policy_head: Literal["dense", "conv"] = "dense") -> ModelInfo:
     """What a placement network is for: the grid (as board size), the netlist (in `rules`)."""
     grid = game.model.cols
     return ModelInfo(
         net=NetConfig(in_channels=game.observation_shape[0], board_size=grid,
-                      num_actions=game.num_actions, blocks=blocks, channels=channels),
+                      num_actions=game.num_actions, blocks=blocks, channels=channels,
+                      policy_head=policy_head),
         board_size=grid, komi=0.0, rules=f"{RULES}:{game.netlist.name}", superko="none",
         history=0, score_weight=0.0,
     )
@@ -413,7 +433,7 @@ def load_placement_network(path: str | Path, game: ChipGame) -> PolicyValueNet:
     """A model file's network for `game`; `ModelMismatch` naming what differs when it was made
     for Go, another netlist or another grid."""
     net, info = load_model(path)
-    expected = model_info(game, info.net.blocks, info.net.channels)
+    expected = model_info(game, info.net.blocks, info.net.channels, info.net.policy_head)
     check_same(expected, info, str(path))
     return net
 

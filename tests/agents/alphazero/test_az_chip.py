@@ -145,3 +145,20 @@ def test_the_cli_routes_alphazero_on_the_chip_env_and_its_resume(tmp_path: Path,
     assert json.loads((run_dir / "config.json").read_text())["simulations"] == 2
     assert main(["alphazero", "--resume", str(run_dir)]) == 0
     assert json.loads((run_dir / "status.json").read_text())["finished"] is True
+
+
+def test_grids_above_40_get_a_conv_policy_head_that_trains(tmp_path: Path) -> None:
+    def head(grid: int, choice: str = "auto") -> str:
+        config = tiny(tmp_path, env_kwargs={"grid": grid}, policy_head=choice)
+        algo = ChipAlphaZero(RunContext(tmp_path, None, config,  # type: ignore[arg-type]
+                                        np.random.default_rng(0), torch.device("cpu"), False))
+        return algo.info.net.policy_head
+
+    assert head(40) == "dense" and head(41) == "conv" and head(10, "conv") == "conv"
+    with pytest.raises(ValueError, match="policy_head must be auto, dense or conv"):
+        tiny(tmp_path, policy_head="wide").validate()
+    run_dir = train(tiny(tmp_path, policy_head="conv", total_steps=32))
+    tensors = load_file(str(latest(run_dir) / "tensors.safetensors"))
+    assert not any("policy_head.4" in k for k in tensors)  # no dense layer
+    best = json.loads((run_dir / "best_placement.json").read_text())
+    assert len(best["cells"]) == len(ChipGame().model.order)

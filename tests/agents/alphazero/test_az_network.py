@@ -62,3 +62,37 @@ def test_padded_calls_return_exactly_the_rows_asked_for() -> None:
         assert logits.shape == (n, 26) and values.shape == (n,)
         np.testing.assert_allclose(logits, all_logits[:n], atol=1e-5)
         np.testing.assert_allclose(values, all_values[:n], atol=1e-5)
+
+
+def test_a_conv_policy_head_has_the_same_weights_on_any_board_and_folds_exactly() -> None:
+    def net(board: int) -> PolicyValueNet:
+        return PolicyValueNet(NetConfig(in_channels=4, board_size=board,
+                                        num_actions=board * board, channels=8,
+                                        policy_head="conv"))
+
+    def head_weights(n: PolicyValueNet) -> int:
+        return sum(p.numel() for p in n.policy_head.parameters())
+
+    assert head_weights(net(10)) == head_weights(net(80)) == 8 * 8 * 9 + 2 * 8 + 8 + 1
+    dense = PolicyValueNet(NetConfig(in_channels=4, board_size=80, num_actions=6400,
+                                     channels=8))
+    assert head_weights(dense) > 80_000_000  # why large grids need the conv head
+    torch.manual_seed(0)
+    small = net(10).train()
+    for _ in range(3):
+        small(torch.rand(16, 4, 10, 10))
+    small.eval()
+    planes = np.random.default_rng(2).integers(0, 2, (8, 4, 10, 10)).astype(np.uint8)
+    with torch.no_grad():
+        logits, values = small(torch.from_numpy(planes).float())
+    got_logits, got_values = InferenceNet(small)(planes)
+    assert got_logits.shape == (8, 100)
+    np.testing.assert_allclose(got_logits, logits.numpy(), atol=1e-4)
+    np.testing.assert_allclose(got_values, values.numpy(), atol=1e-4)
+
+
+def test_a_conv_policy_head_needs_one_action_per_point() -> None:
+    with pytest.raises(ValueError, match=r"one action per point \(25\), got 26"):
+        NetConfig(in_channels=3, board_size=5, num_actions=26, policy_head="conv")
+    with pytest.raises(ValueError, match="policy_head must be 'dense' or 'conv'"):
+        NetConfig(in_channels=3, board_size=5, num_actions=25, policy_head="deconv")  # type: ignore[arg-type]
