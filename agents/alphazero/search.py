@@ -101,6 +101,12 @@ class GoStates:
         self.rules = game._rules
         self.komi = float(game.komi)
         self.score_weight = float(score_weight)
+        self.games = slice(0, num_games)
+        """The games of the caller's batch these node states belong to (a shard's)."""
+
+    def check(self, states: Any) -> None:
+        """Refuse anything but a consistent `GoBatch` of this game (before compiled code)."""
+        self.game._check_state(states)
 
     def planes_buffer(self, num_games: int) -> np.ndarray:
         c, n, _ = self.game.observation_shape
@@ -112,16 +118,17 @@ class GoStates:
         rows = slice(games.start * self.capacity, games.stop * self.capacity)
         view.batch = type(self.batch)(self.batch.data[rows], self.batch.meta[rows],
                                       self.batch.layout)
+        view.games = games
         return view
 
     def load_roots(self, tree: Tree, states: Any, active: np.ndarray, planes: np.ndarray,
                    needs_eval: np.ndarray) -> None:
-        self.game._check_state(states)
+        """Copy in this shard's games of the caller's (checked) batch `states`."""
         b = self.batch
         self._kernels.load_roots(
-            b.data, b.meta, b.hist, b.chains, b.hashes, self.capacity, states.data,
-            states.meta, active, *self.rules, self.komi, self.score_weight, tree.player,
-            tree.terminal, tree.term_value, tree.legal, planes, needs_eval,
+            b.data, b.meta, b.hist, b.chains, b.hashes, self.capacity, states.data[self.games],
+            states.meta[self.games], active, *self.rules, self.komi, self.score_weight,
+            tree.player, tree.terminal, tree.term_value, tree.legal, planes, needs_eval,
         )
 
     def expand(self, tree: Tree, leaf: np.ndarray, leaf_parent: np.ndarray, planes: np.ndarray,
@@ -144,6 +151,13 @@ class GameStates:
     def __init__(self, game: Game, num_games: int, capacity: int) -> None:
         self.game = game
         self.nodes: list[list[Any]] = [[None] * capacity for _ in range(num_games)]
+        self.games = slice(0, num_games)
+        """The games of the caller's sequence these node states belong to (a shard's)."""
+
+    def check(self, states: Any) -> None:
+        if len(states) != len(self.nodes):
+            raise ValueError(f"expected a sequence of {len(self.nodes)} states, got "
+                             f"{len(states)}")
 
     def planes_buffer(self, num_games: int) -> np.ndarray:
         return np.zeros((num_games, *self.game.observation_shape), np.float32)
@@ -152,6 +166,7 @@ class GameStates:
         """The node states of games[games] only (the same per-game lists)."""
         view = copy.copy(self)
         view.nodes = self.nodes[games]
+        view.games = games
         return view
 
     def _describe(self, tree: Tree, b: int, n: int, state: Any, planes: np.ndarray,
@@ -175,8 +190,9 @@ class GameStates:
     def load_roots(self, tree: Tree, states: Any, active: np.ndarray, planes: np.ndarray,
                    needs_eval: np.ndarray) -> None:
         needs_eval[:] = False
+        first = self.games.start
         for b in np.flatnonzero(active):
-            self._describe(tree, int(b), 0, states[b], planes, needs_eval)
+            self._describe(tree, int(b), 0, states[first + b], planes, needs_eval)
 
     def expand(self, tree: Tree, leaf: np.ndarray, leaf_parent: np.ndarray, planes: np.ndarray,
                needs_eval: np.ndarray) -> None:
@@ -327,12 +343,13 @@ class BatchedSearch:
                  t.qmax)
         return len(values)
 
-    def _prepare_roots(self, states: Any, active: np.ndarray) -> None:
-        """Fresh roots (no kept subtree) get their state, mask and network evaluation."""
-        t = self.tree
+    def _prepare_roots(self, shard: _Shard, states: Any, active: np.ndarray) -> int:
+        """Fresh roots (no kept subtree) of the shard's `active` games get their state, mask
+        and network evaluation; returns the positions evaluated."""
+        t = shard.tree
         fresh = active & (t.num_nodes == 0)
         if not fresh.any():
-            return
+            return 0
         t.num_nodes[fresh] = 1
         t.parent[fresh, 0] = -1
         t.action[fresh, 0] = -1
@@ -341,9 +358,9 @@ class BatchedSearch:
         t.value_sum[fresh, 0] = 0
         t.qmin[fresh] = np.inf
         t.qmax[fresh] = -np.inf
-        self.states.load_roots(t, states, fresh, self.planes, self._needs_eval)
-        self._leaf[:] = np.where(fresh, 0, -1)
-        self.evaluations += self._evaluate_and_backup(self._whole)
+        shard.states.load_roots(t, states, fresh, shard.planes, shard.needs_eval)
+        shard.leaf[:] = np.where(fresh, 0, -1)
+        return self._evaluate_and_backup(shard)
 
     def search(self, states: Any, seeds: np.ndarray, *, active: np.ndarray | None = None,
                simulations: np.ndarray | None = None) -> SearchResult:
@@ -361,13 +378,35 @@ class BatchedSearch:
             raise ValueError(f"active, simulations and seeds need one entry per game ({num})")
         if (budget > cfg.simulations).any() or (budget < 1).any():
             raise ValueError(f"simulations per game must be in 1..{cfg.simulations}")
+        self.states.check(states)
         if not self.reuse:
             t.num_nodes[:] = 0
         t.num_nodes[t.num_nodes + budget > self.capacity] = 0  # never outgrow the arrays
-        self._prepare_roots(states, active)
+        actions = self.num_actions
+        out = SearchResult(np.zeros((num, actions), np.int32),
+                           np.zeros((num, actions), np.float32), np.full(num, -1, np.int64),
+                           np.zeros(num, np.float32), np.zeros((num, actions), np.float32))
+
+        def search_shard(shard: _Shard) -> int:
+            g = shard.games
+            return self._search_shard(shard, states, seeds[g], active[g], budget[g], out, g)
+
+        if self._pool is None:
+            self.evaluations += search_shard(self._whole)
+        else:
+            self.evaluations += sum(self._pool.map(search_shard, self._shards))
+        return out
+
+    def _search_shard(self, shard: _Shard, states: Any, seeds: np.ndarray, active: np.ndarray,
+                      budget: np.ndarray, out: SearchResult, games: slice) -> int:
+        """The whole search of one shard's games (arguments are that shard's rows): roots,
+        root noise, simulations, and its rows of `out`; returns the positions evaluated."""
+        cfg = self.config
+        t = shard.tree
+        evaluated = self._prepare_roots(shard, states, active)
         active = active & ~t.terminal[:, 0]
         root_prior = t.prior[:, 0, :].copy()
-        gumbel = np.zeros((num, self.num_actions), np.float64)
+        gumbel = np.zeros((len(active), self.num_actions), np.float64)
         for b in np.flatnonzero(active):
             rng = np.random.default_rng(int(seeds[b]))
             if cfg.algorithm == "gumbel":
@@ -378,17 +417,9 @@ class BatchedSearch:
                 root_prior[b, legal] = ((1 - cfg.dirichlet_fraction) * root_prior[b, legal]
                                         + cfg.dirichlet_fraction * noise)
         num_considered = np.minimum(cfg.max_considered, t.legal[:, 0].sum(axis=1))
-
-        def simulate(shard: _Shard) -> int:
-            g = shard.games
-            return self._simulate(shard, active[g], budget[g], root_prior[g], gumbel[g],
-                                  num_considered[g])
-
-        if self._pool is None:
-            self.evaluations += simulate(self._whole)
-        else:
-            self.evaluations += sum(self._pool.map(simulate, self._shards))
-        return self._result(active, gumbel)
+        evaluated += self._simulate(shard, active, budget, root_prior, gumbel, num_considered)
+        self._result(t, active, gumbel, out, games)
+        return evaluated
 
     def _simulate(self, shard: _Shard, active: np.ndarray, budget: np.ndarray,
                   root_prior: np.ndarray, gumbel: np.ndarray, num_considered: np.ndarray) -> int:
@@ -414,32 +445,35 @@ class BatchedSearch:
             evaluated += self._evaluate_and_backup(shard)
         return evaluated
 
-    def _result(self, active: np.ndarray, gumbel: np.ndarray) -> SearchResult:
+    def _result(self, t: Tree, active: np.ndarray, gumbel: np.ndarray, out: SearchResult,
+                games: slice) -> None:
+        """Write rows `games` of `out` from the trees `t` of those games (inactive rows stay
+        zero, action -1)."""
         cfg = self.config
-        t = self.tree
-        num, actions = self.num_games, self.num_actions
         visits = np.where(active[:, None], t.root_children_visits(), 0).astype(np.int32)
         prior = np.where(active[:, None], t.prior[:, 0, :], 0).astype(np.float32)
-        value = np.where(active, t.value_sum[:, 0] / np.maximum(t.visits[:, 0], 1), 0)
-        policy = np.zeros((num, actions), np.float32)
-        action = np.full(num, -1, np.int64)
-        qbuf = np.zeros(actions, np.float64)
+        out.visits[games] = visits
+        out.prior[games] = prior
+        out.value[games] = np.where(active, t.value_sum[:, 0] / np.maximum(t.visits[:, 0], 1), 0)
+        policy, action = out.policy[games], out.action[games]
+        if cfg.algorithm == "puct":
+            total = np.maximum(visits.sum(axis=1, keepdims=True), 1)
+            policy[:] = np.where(active[:, None], visits / total, 0)
+            action[:] = np.where(active, np.argmax(np.where(t.legal[:, 0], visits, -1), axis=1),
+                                 -1)
+            return
+        qbuf = np.zeros(self.num_actions, np.float64)
         for b in np.flatnonzero(active):
             legal = t.legal[b, 0]
-            if cfg.algorithm == "gumbel":
-                T.completed_q(t.children, t.prior, t.legal, t.visits, t.value_sum, t.raw_value,
-                              b, 0, cfg.value_scale, cfg.maxvisit_init, qbuf)
-                logits = np.log(np.maximum(prior[b], np.float32(T._TINY)))
-                z = np.where(legal, logits + qbuf, -np.inf)
-                p = np.exp(z - z.max())
-                policy[b] = p / p.sum()
-                score = np.maximum(T.LOW_LOGIT, gumbel[b] + logits - logits[legal].max() + qbuf)
-                score = np.where(legal & (visits[b] == visits[b].max()), score, -np.inf)
-                action[b] = int(np.argmax(score))
-            else:
-                policy[b] = visits[b] / max(int(visits[b].sum()), 1)
-                action[b] = int(np.argmax(np.where(legal, visits[b], -1)))
-        return SearchResult(visits, policy, action, value.astype(np.float32), prior)
+            T.completed_q(t.children, t.prior, t.legal, t.visits, t.value_sum, t.raw_value,
+                          b, 0, cfg.value_scale, cfg.maxvisit_init, qbuf)
+            logits = np.log(np.maximum(prior[b], np.float32(T._TINY)))
+            z = np.where(legal, logits + qbuf, -np.inf)
+            p = np.exp(z - z.max())
+            policy[b] = p / p.sum()
+            score = np.maximum(T.LOW_LOGIT, gumbel[b] + logits - logits[legal].max() + qbuf)
+            score = np.where(legal & (visits[b] == visits[b].max()), score, -np.inf)
+            action[b] = int(np.argmax(score))
 
     def advance(self, taken: np.ndarray) -> None:
         """The games played taken[b] (-1: the game ended, or its tree should be dropped):

@@ -156,6 +156,8 @@ def main() -> None:
                         help="searched episodes with the trained network")
     parser.add_argument("--grid", type=int, default=40, help="synthetic netlist grid (square)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES),
+                        help="netlists to run (default: all)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/chip_search"))
     args = parser.parse_args()
     console = Console()
@@ -164,7 +166,8 @@ def main() -> None:
     if "apte" not in cases:
         console.print(f"MCNC apte not found under {data_dir()}: skipped")
     for name, kwargs in cases.items():
-        results[name] = bench_case(console, name, kwargs, args)
+        if name in args.cases:
+            results[name] = bench_case(console, name, kwargs, args)
     line: dict[str, Any] = {"max_minutes": args.max_minutes}
     for name in CASES:
         r = results.get(name)
