@@ -24,6 +24,7 @@ there count as latest; null when fewer than half did), on CartPole also under th
 `*_steps_to_500`, and per-seed rows.
 
     .venv/bin/python scripts/bench/dqn.py [--env Acrobot-v1] [--seeds 0 1 2] [--steps 50000]
+    .venv/bin/python scripts/bench/dqn.py --merge half1.log half2.log  # seeds run apart
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import json
 import statistics
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -169,20 +171,35 @@ def median_or_none(values: list[int | None]) -> float | None:
     return float(statistics.mean(v for v in mid if v is not None))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--env", choices=sorted(TASKS), default="CartPole-v1")
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
-    parser.add_argument("--steps", type=int, default=None,
-                        help="env steps per run (default: rl-zoo's budget for the env)")
-    parser.add_argument("--eval-every", type=int, default=2_500)
-    parser.add_argument("--eval-episodes", type=int, default=10)
-    parser.add_argument("--final-episodes", type=int, default=20)
-    args = parser.parse_args()
-    task = TASKS[args.env]
-    steps = args.steps or task.steps
+def last_json_line(path: Path) -> dict[str, Any]:
+    """The JSON object a bench run printed last (its output file may hold logs before it)."""
+    for line in reversed(path.read_text().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise ValueError(f"{path}: no JSON line from a bench run")
+
+
+def merged_runs(paths: list[Path]) -> tuple[str, int, dict[str, list[dict[str, Any]]]]:
+    """(env, steps, per-seed rows per library) of bench runs over disjoint seeds, e.g. halves
+    of the seeds run on two cores at once."""
+    runs = [last_json_line(p) for p in paths]
+    if len({(r["env"], r["steps"]) for r in runs}) != 1:
+        found = (f"{p}: {r['env']} {r['steps']}" for p, r in zip(paths, runs, strict=True))
+        raise ValueError(f"runs to merge must share env and steps: {', '.join(found)}")
+    results: dict[str, list[dict[str, Any]]] = {"rlsuite": [], "sb3": []}
+    for run in runs:
+        for name in results:
+            results[name] += run["per_seed"][name]
+    seeds = [r["seed"] for r in results["rlsuite"]]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"runs to merge repeat seeds: {sorted(seeds)}")
+    return runs[0]["env"], runs[0]["steps"], results
+
+
+def train_seeds(args: argparse.Namespace, task: Task, steps: int,
+                console: Console) -> dict[str, list[dict[str, Any]]]:
+    """Both libraries on every seed of `args.seeds`, alternating which goes first."""
     torch.set_num_threads(1)
-    console = Console(stderr=True)
     runners = {"rlsuite": run_rlsuite, "sb3": run_sb3}
     for runner in runners.values():  # warm-up, untimed
         runner(args.env, seed=99, steps=3_000, eval_every=3_000, eval_episodes=1,
@@ -201,8 +218,15 @@ def main() -> None:
                 f", model {result['model_return']:.1f}, {task.target:g} at "
                 f"{result['steps_to_target']}, curve {result['evaluations']}"
             )
+    return results
 
-    table = Table(title=f"DQN on {args.env}, {steps} steps, seeds {args.seeds}")
+
+def report(env: str, steps: int, results: dict[str, list[dict[str, Any]]],
+           console: Console) -> dict[str, Any]:
+    """Print the table; return the figures of the JSON line."""
+    task = TASKS[env]
+    seeds = [r["seed"] for r in results["rlsuite"]]
+    table = Table(title=f"DQN on {env}, {steps} steps, seeds {seeds}")
     for column in ("library", "wall s (mean)", "steps/s", "final return (median, min)",
                    "model left (median)", f"steps to {task.target:g} (median)"):
         table.add_column(column)
@@ -228,7 +252,7 @@ def main() -> None:
     console.print(table)
     ours, theirs = summary["rlsuite"], summary["sb3"]
     figures: dict[str, Any] = {
-        "env": args.env,
+        "env": env,
         "ratio_wall_vs_sb3": ours["wall_s"] / theirs["wall_s"],
         "rlsuite_return": ours["return"],
         "sb3_return": theirs["return"],
@@ -249,10 +273,32 @@ def main() -> None:
         "rlsuite_steps_per_s": ours["steps_per_s"],
         "sb3_steps_per_s": theirs["steps_per_s"],
         "steps": steps,
-        "seeds": args.seeds,
+        "seeds": seeds,
         "per_seed": {name: summary[name]["per_seed"] for name in summary},
     })
-    print(json.dumps(figures))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", choices=sorted(TASKS), default="CartPole-v1")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--steps", type=int, default=None,
+                        help="env steps per run (default: rl-zoo's budget for the env)")
+    parser.add_argument("--eval-every", type=int, default=2_500)
+    parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument("--final-episodes", type=int, default=20)
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="OUTPUT",
+                        help="train nothing: report the seeds of earlier runs together (their "
+                             "printed output, e.g. two halves of the seeds run at once)")
+    args = parser.parse_args()
+    console = Console(stderr=True)
+    if args.merge:
+        env, steps, results = merged_runs(args.merge)
+    else:
+        env, steps = args.env, args.steps or TASKS[args.env].steps
+        results = train_seeds(args, TASKS[env], steps, console)
+    print(json.dumps(report(env, steps, results, console)))
 
 
 if __name__ == "__main__":
