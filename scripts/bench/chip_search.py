@@ -52,7 +52,8 @@ CASES: dict[str, dict[str, Any]] = {
 }
 """Trainer settings per netlist: apte's 9 macros afford deep searches; the 500-macro
 netlist needs cheap moves (4 simulations) and few gradient steps (a batch of 128 40 x 40
-positions takes about 0.6 s to learn on one loaded core) to play a few hundred episodes."""
+positions takes about 0.6 s to learn on one loaded core, 80 x 80 four times that) to play
+some episodes within the budget."""
 
 
 def netlist_paths(out: Path, grid: int) -> dict[str, dict[str, Any]]:
@@ -154,7 +155,9 @@ def main() -> None:
                         help="training budget per netlist (minutes)")
     parser.add_argument("--place-episodes", type=int, default=32,
                         help="searched episodes with the trained network")
-    parser.add_argument("--grid", type=int, default=40, help="synthetic netlist grid (square)")
+    parser.add_argument("--grid", type=int, default=80,
+                        help="synthetic netlist grid (square; above 40 the policy head is "
+                             "convolutional)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES),
                         help="netlists to run (default: all)")
