@@ -7,7 +7,10 @@
   cores (`--threads`, default all): the batched search as that many shards of games on as
   many threads (`BatchedSearch(threads=)`), the one-leaf search as torch threads for its
   network if that is faster at batch 1 (its search is one sequential recursion and cannot use
-  more). The one-thread figures are reported beside them (`*_one_thread`).
+  more). The one-thread figures are reported beside them (`*_one_thread`), and so is the
+  one-leaf search with the network as alpha-zero-general itself runs it (`EagerNet`: eager
+  float32 PyTorch, one thread; `*_eager`). The headline keeps the one-leaf search's fastest
+  setting of our own inference engine, so that it measures batching alone.
 - `ratio_selfplay_vs_pgx_mctx_5x5` / `_9x9`: self-play positions per second of our batched
   Gumbel search against pgx 2.6.0 + mctx 0.0.71 (`gumbel_muzero_policy`, jit-compiled JAX),
   both with a 3-block x 32-channel residual net with BatchNorm, 17 input planes, 32
@@ -52,12 +55,29 @@ GAMES = 256
 SIMS = 32
 
 
-def make_net(game: GoGame, dtype: torch.dtype, seed: int = 0) -> InferenceNet:
+def training_net(game: GoGame, seed: int = 0) -> PolicyValueNet:
+    """The 3x32 network every search here uses (the same weights for a seed)."""
     torch.manual_seed(seed)
     c, n, _ = game.observation_shape
-    net = PolicyValueNet(NetConfig(in_channels=c, board_size=n, num_actions=game.num_actions,
-                                   blocks=3, channels=32))
-    return InferenceNet(net.eval(), dtype=dtype)
+    return PolicyValueNet(NetConfig(in_channels=c, board_size=n, num_actions=game.num_actions,
+                                    blocks=3, channels=32)).eval()
+
+
+def make_net(game: GoGame, dtype: torch.dtype, seed: int = 0) -> InferenceNet:
+    return InferenceNet(training_net(game, seed), dtype=dtype)
+
+
+class EagerNet:
+    """The network as alpha-zero-general's `NNet.predict` runs it: the training module in
+    eval mode, float32, eager PyTorch (no BatchNorm folding, tracing or fusion)."""
+
+    def __init__(self, net: PolicyValueNet) -> None:
+        self.net = net
+
+    def __call__(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with torch.no_grad():
+            logits, values = self.net(torch.from_numpy(planes).float())
+        return logits.numpy(), values.numpy()
 
 
 class PerLeafMCTS:
@@ -122,7 +142,7 @@ def per_leaf_settings(threads: int) -> list[tuple[torch.dtype, int]]:
     return [(dtype, count) for count in counts for dtype in (torch.float32, torch.bfloat16)]
 
 
-def per_leaf_sims_per_s(game: GoGame, net: InferenceNet, seconds: float,
+def per_leaf_sims_per_s(game: GoGame, net: InferenceNet | EagerNet, seconds: float,
                         torch_threads: int) -> float:
     torch.set_num_threads(torch_threads)
     sims = 0
@@ -296,21 +316,27 @@ def main() -> None:
         out[f"per_leaf_torch_threads_{tag}"] = per_leaf_threads
         out[f"per_leaf_sims_per_s_all_settings_{tag}"] = {
             f"{str(d).removeprefix('torch.')}x{t}": rate for (d, t), rate in per_leaf_rates.items()}
+        eager = median([per_leaf_sims_per_s(game, EagerNet(training_net(game)),
+                                            args.per_leaf_seconds, 1)
+                        for _ in range(args.repeats)])
         net = make_net(game, batched_dtype)
         batched = median([batched_sims_per_s(game, net, threads) for _ in range(args.repeats)])
         one_thread = median([batched_sims_per_s(game, net, 1) for _ in range(args.repeats)])
-        assert batched and one_thread and per_leaf and per_leaf_one
+        assert batched and one_thread and per_leaf and per_leaf_one and eager
         out[f"batched_sims_per_s_{tag}"] = batched
         out[f"per_leaf_sims_per_s_{tag}"] = per_leaf
         out[f"ratio_batched_vs_per_leaf_{tag}"] = batched / per_leaf
         out[f"batched_sims_per_s_one_thread_{tag}"] = one_thread
         out[f"per_leaf_sims_per_s_one_thread_{tag}"] = per_leaf_one
         out[f"ratio_batched_vs_per_leaf_one_thread_{tag}"] = one_thread / per_leaf_one
+        out[f"per_leaf_eager_sims_per_s_{tag}"] = eager
+        out[f"ratio_batched_vs_per_leaf_eager_{tag}"] = batched / eager
         print(f"search {tag}: batched {batched:.0f} sims/s on {threads} threads "
               f"({one_thread:.0f} on one), per-leaf {per_leaf:.0f} sims/s "
-              f"({per_leaf_one:.0f} on one)", flush=True)
+              f"({per_leaf_one:.0f} on one; {eager:.0f} with the eager network)", flush=True)
     out["ratio_batched_vs_per_leaf"] = out["ratio_batched_vs_per_leaf_9x9"]
     out["ratio_batched_vs_per_leaf_one_thread"] = out["ratio_batched_vs_per_leaf_one_thread_9x9"]
+    out["ratio_batched_vs_per_leaf_eager"] = out["ratio_batched_vs_per_leaf_eager_9x9"]
     for size in (5, 9):
         game = GoGame(size, 7.5)
         net = make_net(game, batched_dtype)
