@@ -2,10 +2,10 @@
 
 `rlsuite train alphazero --env rlsuite/ChipPlacement-v0 --env-kwargs netlist PATH grid 40`
 trains a policy-value network by search on one netlist inside the shared run layer. It is the
-Go trainer's loop with the one-player parts swapped in; `ChipAlphaZero` inherits from
-`AlphaZeroAlgorithm` the learning step (masked policy cross-entropy + value MSE on replay
-samples), the replay's checkpointing and the inference copy, and supplies its own game,
-episodes, evaluation and state.
+Go trainer's loop with the one-player parts swapped in: `ChipAlphaZero` shares with it
+`PolicyValueLearner` (the learning step, masked policy cross-entropy + value MSE on replay
+samples, the network's and replay's checkpointing and the inference copy) and supplies its own
+game, episodes, evaluation and state.
 
 - Value: the episode's return, a proxy cost, scaled to the tanh range against the greedy
   wire-mask placement of the same netlist: ``clip((greedy - proxy) / (margin * greedy), -1,
@@ -42,21 +42,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import torch
 
+from rlsuite.agents.alphazero.learner import PolicyValueLearner
 from rlsuite.agents.alphazero.model import ModelInfo, check_same, load_model
 from rlsuite.agents.alphazero.network import (
     InferenceDtype,
     NetConfig,
     PolicyValueNet,
-    inference_dtype,
 )
 from rlsuite.agents.alphazero.search import BatchedSearch, Evaluator, SearchConfig
-from rlsuite.agents.alphazero.trainer import AlphaZeroAlgorithm
 from rlsuite.envs.chip.baselines import greedy_placement, random_placement
 from rlsuite.envs.chip.game import ChipGame
 from rlsuite.replay import Fields, ReplayBuffer
-from rlsuite.run import RunConfig, RunContext, RunState, load_optimizer_state, optimizer_state, run
+from rlsuite.run import RunConfig, RunContext, RunState, run
 
 CHIP_ENV = "rlsuite/ChipPlacement-v0"
 GAME_KWARGS = ("netlist", "grid", "order", "congestion_weight", "density_weight",
@@ -230,7 +228,7 @@ class Episodes:
     evaluations: int
 
 
-class ChipAlphaZero(AlphaZeroAlgorithm):
+class ChipAlphaZero(PolicyValueLearner):
     """Searched episodes, learning and evaluation for `rlsuite.run` (module docstring)."""
 
     def __init__(self, ctx: RunContext, game: ScaledChipGame | None = None) -> None:
@@ -239,33 +237,27 @@ class ChipAlphaZero(AlphaZeroAlgorithm):
         c = ctx.config
         if not isinstance(c, ChipAlphaZeroConfig):
             raise TypeError(f"ChipAlphaZero needs a ChipAlphaZeroConfig, got {type(c).__name__}")
-        self.config = c  # type: ignore[assignment]
-        self.ctx = ctx
-        self.game = make_game(c) if game is None else game  # type: ignore[assignment]
-        self.info = model_info(self.game, c.blocks, c.channels,
-                               policy_head_for(self.game.model.cols, c.policy_head))
-        self.net = PolicyValueNet(self.info.net)
-        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=c.learning_rate,
-                                           weight_decay=c.weight_decay)
+        self.config = c
+        self.game = make_game(c) if game is None else game
         planes, actions = self.game.observation_shape, self.game.num_actions
-        self.replay = ReplayBuffer(
+        super().__init__(ctx, model_info(self.game, c.blocks, c.channels,
+                                         policy_head_for(self.game.model.cols, c.policy_head)),
+                         ReplayBuffer(
             {"planes": (planes, np.uint8), "policy": ((actions,), np.float16),
              "mask": ((actions,), np.bool_), "value": ((), np.float32)},
             c.replay_size, transform=_dequantise,
-        )
-        self.dtype = inference_dtype(c.inference_dtype)
-        self.new_positions = 0
+        ))
         self.best_cost = float("inf")
         self.best_cells = np.full(self.game.model.num_macros, -1, np.int64)
 
     def search_config(self, simulations: int, noise: bool) -> SearchConfig:
-        c: ChipAlphaZeroConfig = self.config  # type: ignore[assignment]
+        c = self.config
         return SearchConfig(simulations=simulations, algorithm="gumbel",
                             max_considered=c.max_considered, value_scale=c.value_scale,
                             gumbel_scale=1.0 if noise else 0.0)
 
     def evaluator(self) -> GreedyPriorEvaluator:
-        c: ChipAlphaZeroConfig = self.config  # type: ignore[assignment]
+        c = self.config
         self.net.eval()
         return GreedyPriorEvaluator(self.inference(self.net), c.greedy_prior,
                                     c.greedy_temperature)
@@ -274,8 +266,8 @@ class ChipAlphaZero(AlphaZeroAlgorithm):
              noise: bool = True, keep_records: bool = True) -> Episodes:
         """Search `episodes` placements, `parallel_games` at a time, with the current network;
         remember the cheapest complete one in `best_cells`."""
-        c: ChipAlphaZeroConfig = self.config  # type: ignore[assignment]
-        game: ScaledChipGame = self.game  # type: ignore[assignment]
+        c = self.config
+        game = self.game
         width = min(c.parallel_games, episodes)
         search = BatchedSearch(game, self.evaluator(), self.search_config(simulations, noise),
                                width)
@@ -314,18 +306,16 @@ class ChipAlphaZero(AlphaZeroAlgorithm):
         records = {k: np.stack(v) for k, v in rows.items()} if rows["value"] else {}
         return Episodes(records, np.array(costs), np.stack(cells), moves, search.evaluations)
 
-    # ----- the run layer's hooks (learn and the replay's state come from the Go trainer) ----
+    # ----- the run layer's hooks (learn and the replay's state come from PolicyValueLearner) ----
 
     def collect(self, state: RunState) -> Mapping[str, float]:
-        c: ChipAlphaZeroConfig = self.config  # type: ignore[assignment]
+        c = self.config
         tic = time.perf_counter()
         played = self.play(c.games_per_collect, c.simulations, self.ctx.rng)
         seconds = max(time.perf_counter() - tic, 1e-9)
-        if played.records:
-            self.replay.add(played.records)
-            self.new_positions += len(played.records["value"])
+        self.add_positions(played.records)
         state.env_steps += played.moves
-        game: ScaledChipGame = self.game  # type: ignore[assignment]
+        game = self.game
         returns = [-cost if np.isfinite(cost) else -game.infeasible_cost
                    for cost in played.costs]
         state.record_episodes(returns, [game.model.num_macros] * len(returns))
@@ -344,7 +334,7 @@ class ChipAlphaZero(AlphaZeroAlgorithm):
 
     def evaluate(self, state: RunState) -> Mapping[str, float]:
         """One noiseless searched episode; also writes `RUN/best_placement.json`."""
-        c: ChipAlphaZeroConfig = self.config  # type: ignore[assignment]
+        c = self.config
         rng = np.random.default_rng(c.seed + 7919 * (state.env_steps + 1))
         played = self.play(1, c.eval_simulations, rng, noise=False, keep_records=False)
         self.write_best(self.ctx.run_dir / "best_placement.json")
@@ -362,7 +352,7 @@ class ChipAlphaZero(AlphaZeroAlgorithm):
         data = {
             "netlist": game.netlist.name,
             "grid": [model.cols, model.rows],
-            "metrics": metrics_of(game, self.best_cells),  # type: ignore[arg-type]
+            "metrics": metrics_of(game, self.best_cells),
             "macros": [game.netlist.node_names[int(i)] for i in model.order],
             "cells": self.best_cells.tolist(),
             "centers": model.cell_center(self.best_cells).tolist(),
@@ -372,21 +362,12 @@ class ChipAlphaZero(AlphaZeroAlgorithm):
         tmp.replace(path)
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "model_info": self.info.to_json(),
-            "net": dict(self.net.state_dict()),
-            "optimizer": optimizer_state(self.optimizer),
-            "new_positions": self.new_positions,
-            "best_cost": self.best_cost if np.isfinite(self.best_cost) else None,
-            "best_cells": self.best_cells.tolist(),
-        }
+        return {**super().state_dict(),
+                "best_cost": self.best_cost if np.isfinite(self.best_cost) else None,
+                "best_cells": self.best_cells.tolist()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        saved = ModelInfo.from_json(state["model_info"], "checkpoint")
-        check_same(self.info, saved, "the checkpoint")
-        self.net.load_state_dict(state["net"])
-        load_optimizer_state(self.optimizer, state["optimizer"])
-        self.new_positions = int(state["new_positions"])
+        super().load_state_dict(state)
         cost = state["best_cost"]
         self.best_cost = float("inf") if cost is None else float(cost)
         self.best_cells = np.asarray(state["best_cells"], np.int64)

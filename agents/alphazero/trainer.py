@@ -1,8 +1,9 @@
 """`rlsuite train alphazero`: self-play -> train -> evaluate inside the shared run layer.
 
-`AlphaZeroAlgorithm` supplies `collect` (a round of self-play games into the replay buffer),
-`learn` (gradient steps in proportion to the new positions), `evaluate` (games against the
-previous best network and the greedy player, with an Elo estimate) and its state;
+`AlphaZeroAlgorithm` supplies `collect` (a round of self-play games into the replay buffer)
+and `evaluate` (games against the previous best network and the greedy player, with an Elo
+estimate); `learn` (gradient steps in proportion to the new positions) and the network's state
+come from `PolicyValueLearner`;
 `rlsuite.run` does the rest (run directory, TensorBoard, checkpoints, `--resume`,
 `--max-minutes`, signals). Positions count as env steps. Each evaluation also writes a model
 file of the current network under `RUN/snapshots/` (what `az:RUN/snapshots/step-N.safetensors`
@@ -22,8 +23,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import torch
-from torch.nn import functional as F
 
 from rlsuite.agents.alphazero.distributed import (
     DistributedSelfPlay,
@@ -31,21 +30,20 @@ from rlsuite.agents.alphazero.distributed import (
     merge_wins,
     play_evaluation,
 )
-from rlsuite.agents.alphazero.model import ModelInfo, check_same, save_model
+from rlsuite.agents.alphazero.learner import PolicyValueLearner
+from rlsuite.agents.alphazero.model import ModelInfo, save_model
 from rlsuite.agents.alphazero.network import (
     CachedEvaluator,
     InferenceDtype,
-    InferenceNet,
     NetConfig,
     PolicyValueNet,
-    inference_dtype,
 )
 from rlsuite.agents.alphazero.search import SearchConfig
 from rlsuite.agents.alphazero.selfplay import SelfPlayConfig, SelfPlayWorker
 from rlsuite.envs.go import GoGame
 from rlsuite.envs.go.symmetry import NUM_SYMMETRIES, action_permutations, transform_planes
 from rlsuite.replay import Fields, ReplayBuffer
-from rlsuite.run import RunConfig, RunContext, RunState, load_optimizer_state, optimizer_state, run
+from rlsuite.run import RunConfig, RunContext, RunState, run
 from rlsuite.workers import PoolConfig
 
 SIZE_PRESETS: dict[int, dict[str, Any]] = {
@@ -157,34 +155,29 @@ class BoardSymmetries:
         return fields
 
 
-class AlphaZeroAlgorithm:
+class AlphaZeroAlgorithm(PolicyValueLearner):
     """Self-play, learning and evaluation for `rlsuite.run` (see the module docstring)."""
 
     def __init__(self, ctx: RunContext) -> None:
         c: AlphaZeroConfig = ctx.config  # type: ignore[assignment]
         self.config = c
-        self.ctx = ctx
         self.game = GoGame(c.board_size, c.komi, superko=c.superko, history=c.history)
         planes = self.game.observation_shape
-        self.info = ModelInfo(
+        info = ModelInfo(
             net=NetConfig(in_channels=planes[0], board_size=c.board_size,
                           num_actions=self.game.num_actions, blocks=c.blocks,
                           channels=c.channels),
             board_size=c.board_size, komi=c.komi, rules=self.game.rules, superko=c.superko,
             history=c.history, score_weight=c.score_weight,
         )
-        self.net = PolicyValueNet(self.info.net)
-        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=c.learning_rate,
-                                           weight_decay=c.weight_decay)
         actions = self.game.num_actions
-        self.replay = ReplayBuffer(
+        super().__init__(ctx, info, ReplayBuffer(
             {"planes": (planes, np.uint8), "policy": ((actions,), np.float32),
              "mask": ((actions,), np.bool_), "value": ((), np.float32)},
             c.replay_size, transform=BoardSymmetries(c.board_size),
-        )
+        ))
         search = SearchConfig(simulations=c.simulations, algorithm=c.search,
                               max_considered=c.max_considered)
-        self.dtype = inference_dtype(c.inference_dtype)
         self.worker = SelfPlayWorker(self.game, self.inference(self.net), SelfPlayConfig(
             parallel_games=c.parallel_games, search=search, temperature_moves=c.temperature_moves,
             score_weight=c.score_weight, resign_threshold=c.resign_threshold,
@@ -195,17 +188,12 @@ class AlphaZeroAlgorithm:
             self.info, self.worker.config, c.games_per_collect, backend=c.backend,
             workers=c.workers, cpus_per_worker=c.cpus_per_worker, ray_address=c.ray_address,
         ) if c.pooled else None
-        self.new_positions = 0
         self.best = PolicyValueNet(self.info.net)
         self.best.load_state_dict(self.net.state_dict())
         self.best_elo = 0.0
         self.elo = 0.0
 
-    def inference(self, net: PolicyValueNet) -> InferenceNet:
-        """A search copy of `net` in the run's inference dtype."""
-        return InferenceNet(net, dtype=self.dtype)
-
-    # ----- collect / learn ----------------------------------------------------------------
+    # ----- collect ----------------------------------------------------------------
 
     def collect(self, state: RunState) -> Mapping[str, float]:
         self.net.eval()
@@ -223,9 +211,7 @@ class AlphaZeroAlgorithm:
                 self.ctx.logger.console.log(f"self-play worker {event.worker} died "
                                             f"({event.error}); restarted, its games replayed")
         seconds = max(time.perf_counter() - tic, 1e-9)
-        if records:
-            self.replay.add(records)
-            self.new_positions += len(records["value"])
+        self.add_positions(records)
         state.env_steps += int(stats["moves"])
         games = int(stats["games"])
         state.record_episodes(*finished)
@@ -244,45 +230,6 @@ class AlphaZeroAlgorithm:
             out["selfplay/false_resign_rate"] = stats["false_resign"] / max(
                 stats["would_resign"], 1)
         return out
-
-    def learn(self, state: RunState) -> Mapping[str, float]:
-        c = self.config
-        if len(self.replay) < c.min_replay:
-            return {}
-        steps = max(1, round(self.new_positions * c.replay_ratio / c.batch_size))
-        self.new_positions = 0
-        self.net.train()
-        sums: dict[str, float] = {}
-        for _ in range(steps):
-            metrics = self._step()
-            for k, v in metrics.items():
-                sums[k] = sums.get(k, 0.0) + v
-        state.updates += steps
-        return {k: v / steps for k, v in sums.items()}
-
-    def _step(self) -> dict[str, float]:
-        sample = self.replay.sample(self.config.batch_size, self.ctx.rng).fields
-        planes = torch.from_numpy(sample["planes"]).float()
-        target_policy = torch.from_numpy(sample["policy"])
-        mask = torch.from_numpy(sample["mask"])
-        target_value = torch.from_numpy(sample["value"])
-        logits, value = self.net(planes)
-        log_p = torch.log_softmax(logits.masked_fill(~mask, -1e9), dim=-1)
-        policy_loss = -(target_policy * log_p).sum(-1).mean()
-        value_loss = F.mse_loss(value, target_value)
-        loss = policy_loss + value_loss
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        with torch.no_grad():
-            p = log_p.exp()
-            entropy = -(p * log_p.masked_fill(~mask, 0)).sum(-1).mean()
-            target_entropy = -(target_policy * torch.log(target_policy.clamp_min(1e-12))).sum(-1)
-            accuracy = ((value > 0) == (target_value > 0)).float().mean()
-        return {"losses/policy": policy_loss.item(), "losses/value": value_loss.item(),
-                "losses/total": loss.item(), "losses/policy_entropy": float(entropy),
-                "losses/target_entropy": float(target_entropy.mean()),
-                "losses/value_accuracy": float(accuracy)}
 
     # ----- evaluation ---------------------------------------------------------------------
 
@@ -320,31 +267,14 @@ class AlphaZeroAlgorithm:
     # ----- state ----------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "model_info": self.info.to_json(),
-            "net": dict(self.net.state_dict()),
-            "best": dict(self.best.state_dict()),
-            "optimizer": optimizer_state(self.optimizer),
-            "new_positions": self.new_positions,
-            "elo": self.elo,
-            "best_elo": self.best_elo,
-        }
+        return {**super().state_dict(), "best": dict(self.best.state_dict()),
+                "elo": self.elo, "best_elo": self.best_elo}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        saved = ModelInfo.from_json(state["model_info"], "checkpoint")
-        check_same(self.info, saved, "the checkpoint")
-        self.net.load_state_dict(state["net"])
+        super().load_state_dict(state)
         self.best.load_state_dict(state["best"])
-        load_optimizer_state(self.optimizer, state["optimizer"])
-        self.new_positions = int(state["new_positions"])
         self.elo = float(state["elo"])
         self.best_elo = float(state["best_elo"])
-
-    def large_state_dict(self) -> dict[str, Any]:
-        return {"replay": self.replay.state_dict()}
-
-    def load_large_state_dict(self, state: dict[str, Any]) -> None:
-        self.replay.load_state_dict(state["replay"])
 
     def close(self) -> None:
         if self.pool is not None:
