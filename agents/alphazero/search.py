@@ -262,6 +262,8 @@ class _Shard:
     leaf: np.ndarray
     leaf_parent: np.ndarray
     needs_eval: np.ndarray
+    eval_row: np.ndarray
+    """Each game's row in `packed` (-1: its leaf needs no evaluation)."""
 
 
 class BatchedSearch:
@@ -308,6 +310,7 @@ class BatchedSearch:
         self._leaf = np.full(num_games, -1, np.int32)
         self._leaf_parent = np.full(num_games, -1, np.int32)
         self._needs_eval = np.zeros(num_games, np.bool_)
+        self._eval_row = np.full(num_games, -1, np.int64)
         self._whole = self._shard(slice(0, num_games))
         bounds = np.linspace(0, num_games, threads + 1).astype(int)
         self._shards = [self._shard(slice(int(lo), int(hi)))
@@ -319,19 +322,19 @@ class BatchedSearch:
     def _shard(self, games: slice) -> _Shard:
         return _Shard(games, self.tree.shard(games), self.states.shard(games),
                       self.planes[games], self._leaf[games], self._leaf_parent[games],
-                      self._needs_eval[games])
+                      self._needs_eval[games], self._eval_row[games])
 
     def _evaluate(self, shard: _Shard) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row of each game's leaf in the batch or -1, logits, values) for the leaves of
         `shard` that need the network."""
-        rows = np.flatnonzero(shard.needs_eval)
-        eval_row = np.full(len(shard.needs_eval), -1, np.int64)
-        if rows.size == 0:
-            return eval_row, np.zeros((0, self.num_actions), np.float32), np.zeros(0, np.float32)
-        eval_row[rows] = np.arange(rows.size)
-        planes = shard.planes[rows].reshape(rows.size, *self.game.observation_shape)
+        packed = np.empty_like(shard.planes)  # the evaluator may keep what it is given
+        count = T.pack_rows(shard.needs_eval, shard.planes, packed, shard.eval_row)
+        if count == 0:
+            return (shard.eval_row, np.zeros((0, self.num_actions), np.float32),
+                    np.zeros(0, np.float32))
+        planes = packed[:count].reshape(count, *self.game.observation_shape)
         logits, values = self.evaluator(planes)
-        return (eval_row, np.ascontiguousarray(logits, np.float32),
+        return (shard.eval_row, np.ascontiguousarray(logits, np.float32),
                 np.ascontiguousarray(values, np.float32).reshape(-1))
 
     def _evaluate_and_backup(self, shard: _Shard) -> int:
@@ -374,7 +377,8 @@ class BatchedSearch:
         active = np.ones(num, np.bool_) if active is None else np.asarray(active, np.bool_)
         budget = np.full(num, cfg.simulations, np.int64) if simulations is None else (
             np.asarray(simulations, np.int64))
-        if active.shape != (num,) or budget.shape != (num,) or len(seeds) != num:
+        seeds = np.asarray(seeds, np.int64)
+        if active.shape != (num,) or budget.shape != (num,) or seeds.shape != (num,):
             raise ValueError(f"active, simulations and seeds need one entry per game ({num})")
         if (budget > cfg.simulations).any() or (budget < 1).any():
             raise ValueError(f"simulations per game must be in 1..{cfg.simulations}")
@@ -407,15 +411,9 @@ class BatchedSearch:
         active = active & ~t.terminal[:, 0]
         root_prior = t.prior[:, 0, :].copy()
         gumbel = np.zeros((len(active), self.num_actions), np.float64)
-        for b in np.flatnonzero(active):
-            rng = np.random.default_rng(int(seeds[b]))
-            if cfg.algorithm == "gumbel":
-                gumbel[b] = cfg.gumbel_scale * rng.gumbel(size=self.num_actions)
-            elif cfg.dirichlet_fraction > 0:
-                legal = t.legal[b, 0]
-                noise = rng.dirichlet(np.full(int(legal.sum()), cfg.dirichlet_alpha))
-                root_prior[b, legal] = ((1 - cfg.dirichlet_fraction) * root_prior[b, legal]
-                                        + cfg.dirichlet_fraction * noise)
+        T.root_noise(seeds, active, t.legal[:, 0, :], root_prior, gumbel,
+                     T.GUMBEL if cfg.algorithm == "gumbel" else T.PUCT, cfg.gumbel_scale,
+                     cfg.dirichlet_alpha, cfg.dirichlet_fraction)
         num_considered = np.minimum(cfg.max_considered, t.legal[:, 0].sum(axis=1))
         evaluated += self._simulate(shard, active, budget, root_prior, gumbel, num_considered)
         self._result(t, active, gumbel, out, games)

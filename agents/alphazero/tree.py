@@ -305,6 +305,52 @@ def keep_subtrees(parent, action, children, prior, legal, visits, value_sum, raw
         num_nodes[b] = count
 
 
+@nb.njit(cache=True, nogil=True)
+def root_noise(seeds, active, legal, root_prior, gumbel, mode, gumbel_scale, alpha, fraction):
+    """Each active game's root noise, drawn from numba's generator of the calling thread
+    reseeded from that game's seed alone (so a game's noise depends on its seed only, not on
+    the other games or on which thread searches it). Gumbel mode: gumbel[b, a] =
+    gumbel_scale * Gumbel(0, 1) for every action. PUCT with fraction > 0: root_prior[b] =
+    (1 - fraction) * prior + fraction * Dirichlet(alpha) over the legal actions (legal[b] is
+    the root's mask), the Dirichlet drawn as normalised Gamma(alpha) variates. Compiled
+    without the GIL: in Python this loop held the GIL for about a third of a sharded search's
+    Python time."""
+    num_actions = root_prior.shape[1]
+    draws = np.zeros(num_actions, np.float64)
+    for b in range(active.shape[0]):
+        if not active[b]:
+            continue
+        np.random.seed((seeds[b] ^ (seeds[b] >> 32)) & 0xFFFFFFFF)
+        if mode == GUMBEL:
+            for a in range(num_actions):
+                gumbel[b, a] = gumbel_scale * np.random.gumbel(0.0, 1.0)
+        elif fraction > 0:
+            total = 0.0
+            num_legal = 0
+            for a in range(num_actions):
+                draws[a] = np.random.gamma(alpha, 1.0) if legal[b, a] else 0.0
+                total += draws[a]
+                num_legal += legal[b, a]
+            for a in range(num_actions):
+                if legal[b, a]:
+                    noise = draws[a] / total if total > 0 else 1.0 / num_legal
+                    root_prior[b, a] = (1 - fraction) * root_prior[b, a] + fraction * noise
+
+
+@nb.njit(cache=True, nogil=True)
+def pack_rows(needs, rows, packed, row_of) -> int:
+    """Copy rows[b] for every b with needs[b] into consecutive rows of `packed` (the batch the
+    network sees); row_of[b] is b's row there, or -1. Returns the number packed."""
+    count = 0
+    for b in range(needs.shape[0]):
+        row_of[b] = -1
+        if needs[b]:
+            packed[count] = rows[b]
+            row_of[b] = count
+            count += 1
+    return count
+
+
 def considered_visits_table(max_considered: int, simulations: int) -> np.ndarray:
     """int32[max_considered + 1, simulations]: row k is mctx's sequence of considered visit
     counts for sequential halving over k actions (``get_table_of_considered_visits``)."""

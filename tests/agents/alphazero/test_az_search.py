@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rlsuite.agents.alphazero import tree as T
 from rlsuite.agents.alphazero.search import BatchedSearch, SearchConfig
 from rlsuite.envs.go import GoBatch, GoGame
 
@@ -195,6 +196,34 @@ def test_one_player_values_are_normalised_by_the_range_seen() -> None:
     # visit each; normalised Q in [0, 1] lets it concentrate on the best action
     assert (result.action == 1).all()
     assert result.visits[0, 1] > result.visits[0, 2] > 0
+
+
+def test_root_noise_is_a_function_of_each_games_seed_with_the_right_law() -> None:
+    """Dirichlet noise keeps the root prior a distribution over the legal moves and averages
+    to uniform; Gumbel noise has the standard Gumbel's mean and spread; a game's noise is the
+    same whatever game sits next to it, and differs between seeds."""
+    games, actions = 4000, 6
+    legal = np.ones((games, actions), np.bool_)
+    legal[:, 4:] = False
+    prior = np.where(legal, 0.25, 0.0)
+    seeds = np.arange(games, dtype=np.int64) * 7919 + 3
+    mixed = prior.copy()
+    scratch = np.zeros((games, actions))
+    T.root_noise(seeds, np.ones(games, np.bool_), legal, mixed, scratch, T.PUCT, 1.0, 0.3, 0.25)
+    assert np.allclose(mixed.sum(axis=1), 1.0) and (mixed[:, 4:] == 0).all()
+    noise = (mixed - 0.75 * prior)[:, :4] / 0.25
+    assert abs(noise.mean() - 0.25) < 0.01
+    assert noise.std() > 0.2  # Dirichlet(0.3) is spiky: most mass on one move
+    gumbel = np.zeros((games, actions))
+    T.root_noise(seeds, np.ones(games, np.bool_), legal, prior.copy(), gumbel, T.GUMBEL, 1.0,
+                 0.3, 0.25)
+    assert abs(gumbel.mean() - np.euler_gamma) < 0.03
+    assert abs(gumbel.std() - np.pi / np.sqrt(6)) < 0.03
+    alone = np.zeros((1, actions))
+    T.root_noise(seeds[7:8], np.ones(1, np.bool_), legal[:1], prior[:1].copy(), alone,
+                 T.GUMBEL, 1.0, 0.3, 0.25)
+    assert np.array_equal(alone[0], gumbel[7])
+    assert not np.array_equal(gumbel[7], gumbel[8])
 
 
 def test_bad_arguments_are_refused() -> None:
