@@ -460,18 +460,9 @@ class BatchedSearch:
             action[:] = np.where(active, np.argmax(np.where(t.legal[:, 0], visits, -1), axis=1),
                                  -1)
             return
-        qbuf = np.zeros(self.num_actions, np.float64)
-        for b in np.flatnonzero(active):
-            legal = t.legal[b, 0]
-            T.completed_q(t.children, t.prior, t.legal, t.visits, t.value_sum, t.raw_value,
-                          b, 0, cfg.value_scale, cfg.maxvisit_init, qbuf)
-            logits = np.log(np.maximum(prior[b], np.float32(T._TINY)))
-            z = np.where(legal, logits + qbuf, -np.inf)
-            p = np.exp(z - z.max())
-            policy[b] = p / p.sum()
-            score = np.maximum(T.LOW_LOGIT, gumbel[b] + logits - logits[legal].max() + qbuf)
-            score = np.where(legal & (visits[b] == visits[b].max()), score, -np.inf)
-            action[b] = int(np.argmax(score))
+        T.gumbel_result(t.children, t.prior, t.legal, t.visits, t.value_sum, t.raw_value,
+                        active, gumbel, visits, cfg.value_scale, cfg.maxvisit_init, policy,
+                        action)
 
     def advance(self, taken: np.ndarray) -> None:
         """The games played taken[b] (-1: the game ended, or its tree should be dropped):

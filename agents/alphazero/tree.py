@@ -338,6 +338,47 @@ def root_noise(seeds, active, legal, root_prior, gumbel, mode, gumbel_scale, alp
 
 
 @nb.njit(cache=True, nogil=True)
+def gumbel_result(children, prior, legal, visits, value_sum, raw_value, active, gumbel,
+                  child_visits, value_scale, maxvisit_init, policy, action) -> None:
+    """Gumbel search's answer for every active game (mctx ``gumbel_muzero_policy``): the
+    policy target softmax(root logits + completed Q) over the legal actions, and the action
+    among the most visited that maximises gumbel + logits + completed Q (sequential halving's
+    survivor). `child_visits[b, a]` are the root's edge visits."""
+    num_games, _, num_actions = legal.shape
+    qbuf = np.zeros(num_actions, np.float64)
+    for b in range(num_games):
+        if not active[b]:
+            continue
+        completed_q(children, prior, legal, visits, value_sum, raw_value, b, 0, value_scale,
+                    maxvisit_init, qbuf)
+        top_z = -np.inf
+        top_logit = -np.inf
+        most = 0
+        for a in range(num_actions):
+            if legal[b, 0, a]:
+                logit = _logit(prior[b, 0, a])
+                top_z = max(top_z, logit + qbuf[a])
+                top_logit = max(top_logit, logit)
+                most = max(most, child_visits[b, a])
+        total = 0.0
+        for a in range(num_actions):
+            p = np.exp(_logit(prior[b, 0, a]) + qbuf[a] - top_z) if legal[b, 0, a] else 0.0
+            policy[b, a] = p
+            total += p
+        best = -1
+        best_score = -np.inf
+        for a in range(num_actions):
+            policy[b, a] /= total
+            if legal[b, 0, a] and child_visits[b, a] == most:
+                score = max(LOW_LOGIT, gumbel[b, a] + _logit(prior[b, 0, a]) - top_logit
+                            + qbuf[a])
+                if score > best_score:
+                    best_score = score
+                    best = a
+        action[b] = best
+
+
+@nb.njit(cache=True, nogil=True)
 def pack_rows(needs, rows, packed, row_of) -> int:
     """Copy rows[b] for every b with needs[b] into consecutive rows of `packed` (the batch the
     network sees); row_of[b] is b's row there, or -1. Returns the number packed."""
