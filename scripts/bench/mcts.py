@@ -10,7 +10,11 @@
   more). The one-thread figures are reported beside them (`*_one_thread`), and so is the
   one-leaf search with the network as alpha-zero-general itself runs it (`EagerNet`: eager
   float32 PyTorch, one thread; `*_eager`). The headline keeps the one-leaf search's fastest
-  setting of our own inference engine, so that it measures batching alone.
+  setting of our own inference engine, so that it measures batching alone. This machine's
+  speed drifts by up to 2x from minute to minute, so the headline ratio is the median over
+  pairs of runs taken back to back, each `--pair-seconds` long (the one-leaf search in its
+  fastest setting, then the batched search; `--pairs`, `*_pairs` lists each), not a ratio of
+  figures measured minutes apart.
 - `ratio_selfplay_vs_pgx_mctx_5x5` / `_9x9`: self-play positions per second of our batched
   Gumbel search against pgx 2.6.0 + mctx 0.0.71 (`gumbel_muzero_policy`, jit-compiled JAX),
   both with a 3-block x 32-channel residual net with BatchNorm, 17 input planes, 32
@@ -182,7 +186,9 @@ def selfplay_moves(game: GoGame, net: InferenceNet, moves: int, threads: int,
     return GAMES * moves / (time.perf_counter() - start)
 
 
-def batched_sims_per_s(game: GoGame, net: InferenceNet, threads: int) -> float:
+def batched_sims_per_s(game: GoGame, net: InferenceNet, threads: int, seconds: float) -> float:
+    """Simulations per second of whole searches of GAMES games from fresh roots, repeated for
+    at least `seconds` after a warm-up search."""
     search = BatchedSearch(game, net, SearchConfig(simulations=SIMS, algorithm="puct"), GAMES,
                            threads=threads)
     batch = openings(game, GAMES)
@@ -190,7 +196,9 @@ def batched_sims_per_s(game: GoGame, net: InferenceNet, threads: int) -> float:
     search.reset()
     evals = search.evaluations
     start = time.perf_counter()
-    search.search(batch, np.arange(GAMES))
+    while time.perf_counter() - start < seconds:
+        search.search(batch, np.arange(GAMES))
+        search.reset()
     return (search.evaluations - evals) / (time.perf_counter() - start)
 
 
@@ -285,7 +293,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--moves", type=int, default=8, help="timed self-play moves per size")
-    parser.add_argument("--per-leaf-seconds", type=float, default=5.0)
+    parser.add_argument("--per-leaf-seconds", type=float, default=5.0,
+                        help="time each setting of the one-leaf search gets when the fastest "
+                             "is chosen")
+    parser.add_argument("--pairs", type=int, default=5,
+                        help="back-to-back pairs (one-leaf, batched) the headline ratio is the "
+                             "median of")
+    parser.add_argument("--pair-seconds", type=float, default=2.0,
+                        help="time each search of a pair runs")
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
                         help="threads of the batched search and self-play, and the most torch "
                              "threads the one-leaf search may take (default: this machine's "
@@ -310,7 +325,6 @@ def main() -> None:
                 [per_leaf_sims_per_s(game, per_leaf_net, args.per_leaf_seconds, torch_threads)
                  for _ in range(args.repeats)])
         per_leaf_dtype, per_leaf_threads = max(per_leaf_rates, key=per_leaf_rates.__getitem__)
-        per_leaf = per_leaf_rates[per_leaf_dtype, per_leaf_threads]
         per_leaf_one = max(rate for (_, t), rate in per_leaf_rates.items() if t == 1)
         out[f"per_leaf_dtype_{tag}"] = str(per_leaf_dtype).removeprefix("torch.")
         out[f"per_leaf_torch_threads_{tag}"] = per_leaf_threads
@@ -320,12 +334,19 @@ def main() -> None:
                                             args.per_leaf_seconds, 1)
                         for _ in range(args.repeats)])
         net = make_net(game, batched_dtype)
-        batched = median([batched_sims_per_s(game, net, threads) for _ in range(args.repeats)])
-        one_thread = median([batched_sims_per_s(game, net, 1) for _ in range(args.repeats)])
+        per_leaf_net = make_net(game, per_leaf_dtype)
+        window = args.pair_seconds
+        pairs = [(per_leaf_sims_per_s(game, per_leaf_net, window, per_leaf_threads),
+                  batched_sims_per_s(game, net, threads, window)) for _ in range(args.pairs)]
+        per_leaf = median([one for one, _ in pairs])
+        batched = median([many for _, many in pairs])
+        one_thread = median([batched_sims_per_s(game, net, 1, window)
+                             for _ in range(args.repeats)])
         assert batched and one_thread and per_leaf and per_leaf_one and eager
         out[f"batched_sims_per_s_{tag}"] = batched
         out[f"per_leaf_sims_per_s_{tag}"] = per_leaf
-        out[f"ratio_batched_vs_per_leaf_{tag}"] = batched / per_leaf
+        out[f"ratio_batched_vs_per_leaf_{tag}"] = median([many / one for one, many in pairs])
+        out[f"ratio_batched_vs_per_leaf_pairs_{tag}"] = [many / one for one, many in pairs]
         out[f"batched_sims_per_s_one_thread_{tag}"] = one_thread
         out[f"per_leaf_sims_per_s_one_thread_{tag}"] = per_leaf_one
         out[f"ratio_batched_vs_per_leaf_one_thread_{tag}"] = one_thread / per_leaf_one
